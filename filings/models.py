@@ -1,0 +1,278 @@
+"""The stored copy of each filing: companies, filings, their parties and documents."""
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from filings import submission as sub
+
+
+class Role(models.TextChoices):
+    FILER = sub.FILER, "Filer"
+    SUBJECT_COMPANY = sub.SUBJECT_COMPANY, "Subject company"
+    FILED_BY = sub.FILED_BY, "Filed by"
+    REPORTING_OWNER = sub.REPORTING_OWNER, "Reporting owner"
+    ISSUER = sub.ISSUER, "Issuer"
+    FILED_FOR = sub.FILED_FOR, "Filed for"
+    SERIAL_COMPANY = sub.SERIAL_COMPANY, "Serial company"
+    DEPOSITOR = sub.DEPOSITOR, "Depositor"
+    SECURITIZER = sub.SECURITIZER, "Securitizer"
+
+
+class Kind(models.TextChoices):
+    HTML = sub.HTML, "HTML"
+    IXBRL = sub.IXBRL, "Inline XBRL"
+    TEXT = sub.TEXT, "Text"
+    XML = sub.XML, "XML"
+    XBRL = sub.XBRL, "XBRL"
+    JSON = sub.JSON, "JSON"
+    PDF = sub.PDF, "PDF"
+    IMAGE = sub.IMAGE, "Image"
+    BINARY = sub.BINARY, "Binary"
+    OTHER = sub.OTHER, "Other"
+
+    @property
+    def is_binary(self):
+        return self in {Kind.PDF, Kind.IMAGE, Kind.BINARY}
+
+    @property
+    def renders_as_html(self):
+        return self in {Kind.HTML, Kind.IXBRL}
+
+
+def format_cik(cik):
+    return f"{int(cik):010d}"
+
+
+class CompanyQuerySet(models.QuerySet):
+    def matching(self, text):
+        """Companies whose current or former name contains `text`, or whose CIK it is."""
+        text = (text or "").strip()
+        if not text:
+            return self.none()
+        query = models.Q(name__icontains=text) | models.Q(former_names__name__icontains=text)
+        if text.isdigit():
+            query |= models.Q(cik=int(text))
+        return self.filter(query).distinct()
+
+
+class Company(models.Model):
+    cik = models.PositiveBigIntegerField("CIK")
+    name = models.CharField(max_length=255, db_index=True)
+    sic_code = models.CharField("SIC code", max_length=8, blank=True)
+    sic_description = models.CharField("SIC description", max_length=255, blank=True)
+    irs_number = models.CharField("IRS number", max_length=32, blank=True)
+    state_of_incorporation = models.CharField(max_length=8, blank=True)
+    fiscal_year_end = models.CharField(max_length=4, blank=True)
+    business_address = models.JSONField(default=dict, blank=True)
+    mail_address = models.JSONField(default=dict, blank=True)
+    # The filed date of the filing the profile above was taken from: a newer filing
+    # updates the profile, an older one never overwrites it.
+    profile_as_of = models.DateField(null=True, blank=True)
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "companies"
+        constraints = [models.UniqueConstraint(fields=["cik"], name="company_unique_cik")]
+
+    def __str__(self):
+        return f"{self.name} ({self.cik})"
+
+    def get_absolute_url(self):
+        return reverse("filings:company", kwargs={"cik": self.cik})
+
+    @property
+    def padded_cik(self):
+        return format_cik(self.cik)
+
+    @property
+    def state_located(self):
+        return (self.business_address or {}).get("state", "")
+
+
+class FormerName(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="former_names")
+    name = models.CharField(max_length=255)
+    changed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-changed_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "name", "changed_on"], name="formername_unique"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class FilingQuerySet(models.QuerySet):
+    def of_form(self, *forms):
+        return self.filter(form_type__in=forms)
+
+    def newest_first(self):
+        return self.order_by("-filed_on", "-accession_number")
+
+    def of_company(self, company):
+        return self.filter(parties__company=company).distinct()
+
+
+def original_upload_to(filing, filename):
+    # Derived only from the accession number, which the parser has validated.
+    return f"originals/{filing.accession_number[:10]}/{filing.accession_number}.txt.gz"
+
+
+class Filing(models.Model):
+    accession_number = models.CharField(max_length=20)
+    form_type = models.CharField(max_length=32, db_index=True)
+    filed_on = models.DateField(null=True, blank=True, db_index=True)
+    period_of_report = models.DateField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    effective_on = models.DateField(null=True, blank=True)
+    date_of_change = models.DateField(null=True, blank=True)
+    items = models.JSONField(default=list, blank=True)
+    group_members = models.JSONField(default=list, blank=True)
+    public_document_count = models.PositiveIntegerField(null=True, blank=True)
+    sec_act = models.CharField(max_length=16, blank=True)
+    file_number = models.CharField(max_length=64, blank=True)
+    film_number = models.CharField(max_length=64, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    dialect = models.CharField(max_length=32, blank=True)
+    # The submission as ingested, gzip-compressed; pages offer it, re-derive reads it.
+    original = models.FileField(upload_to=original_upload_to, blank=True)
+    original_size = models.PositiveBigIntegerField(default=0)
+    source_name = models.CharField(max_length=500, blank=True)
+    # SHA-256 of every source this filing was built from: the same bytes are skipped.
+    source_hashes = models.JSONField(default=list, blank=True)
+    companies = models.ManyToManyField(Company, through="FilingParty", related_name="filings")
+    ingested_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="uploaded_filings",
+    )
+
+    objects = FilingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-filed_on", "-accession_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["accession_number"], name="filing_unique_accession")
+        ]
+
+    def __str__(self):
+        return f"{self.form_type} {self.accession_number}"
+
+    def get_absolute_url(self):
+        return reverse("filings:detail", kwargs={"accession": self.accession_number})
+
+    def get_api_url(self):
+        return reverse("filings:api-detail", kwargs={"accession": self.accession_number})
+
+    @property
+    def accession_digits(self):
+        return self.accession_number.replace("-", "")
+
+    def primary_document(self):
+        return self.documents.order_by("sequence").first()
+
+
+class FilingParty(models.Model):
+    """A company's part in one filing, with the header values as that filing gave them."""
+
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="parties")
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="parties")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=255)
+    sic_code = models.CharField("SIC code", max_length=8, blank=True)
+    sic_description = models.CharField("SIC description", max_length=255, blank=True)
+    irs_number = models.CharField("IRS number", max_length=32, blank=True)
+    state_of_incorporation = models.CharField(max_length=8, blank=True)
+    fiscal_year_end = models.CharField(max_length=4, blank=True)
+    form_type = models.CharField(max_length=32, blank=True)
+    act = models.CharField(max_length=16, blank=True)
+    file_number = models.CharField(max_length=64, blank=True)
+    film_number = models.CharField(max_length=64, blank=True)
+    business_address = models.JSONField(default=dict, blank=True)
+    mail_address = models.JSONField(default=dict, blank=True)
+    former_names = models.JSONField(default=list, blank=True)  # [{"name", "changed_on"}]
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name_plural = "filing parties"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["filing", "role", "company"], name="filingparty_unique_role"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_role_display()}: {self.name}"
+
+    @property
+    def cik(self):
+        return self.company.cik
+
+
+def attachment_upload_to(document, filename):
+    # Never a name from the filing: the accession (validated) and the sequence number.
+    acc = document.filing.accession_number
+    return f"attachments/{acc[:10]}/{acc}/{document.sequence}.bin"
+
+
+class DocumentQuerySet(models.QuerySet):
+    def in_order(self):
+        return self.order_by("sequence")
+
+
+class Document(models.Model):
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="documents")
+    sequence = models.PositiveIntegerField()
+    type = models.CharField(max_length=64, blank=True, db_index=True)
+    filename = models.CharField(max_length=255, blank=True)
+    description = models.CharField(max_length=1000, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    size = models.PositiveBigIntegerField(default=0)
+    # The document's content as filed (textual kinds); binaries live in `file`.
+    content = models.TextField(blank=True)
+    # Plain text for search and snippets, derived at ingest.
+    text = models.TextField(blank=True)
+    # Sanitized HTML for display, made once at ingest by `sanitizer_version`.
+    html = models.TextField(blank=True)
+    sanitizer_version = models.CharField(max_length=16, blank=True)
+    file = models.FileField(upload_to=attachment_upload_to, blank=True)
+
+    objects = DocumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["filing", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["filing", "sequence"], name="document_unique_sequence")
+        ]
+
+    def __str__(self):
+        return f"{self.filing.accession_number} #{self.sequence} {self.type}"
+
+    def get_absolute_url(self):
+        return reverse(
+            "filings:document",
+            kwargs={"accession": self.filing.accession_number, "sequence": self.sequence},
+        )
+
+    def get_file_url(self):
+        if not self.filename:
+            return ""
+        return reverse(
+            "filings:attachment",
+            kwargs={"accession": self.filing.accession_number, "filename": self.filename},
+        )
+
+    @property
+    def is_binary(self):
+        return Kind(self.kind).is_binary
