@@ -119,11 +119,6 @@ class FilingQuerySet(models.QuerySet):
         return self.filter(parties__company=company).distinct()
 
 
-def original_upload_to(filing, filename):
-    # Derived only from the accession number, which the parser has validated.
-    return f"originals/{filing.accession_number[:10]}/{filing.accession_number}.txt.gz"
-
-
 class Filing(models.Model):
     accession_number = models.CharField(max_length=20)
     form_type = models.CharField(max_length=32, db_index=True)
@@ -141,21 +136,13 @@ class Filing(models.Model):
     warnings = models.JSONField(default=list, blank=True)
     dialect = models.CharField(max_length=32, blank=True)
     # The submission as ingested, gzip-compressed; pages offer it, re-derive reads it.
-    original = models.FileField(upload_to=original_upload_to, blank=True)
+    # Stored under a name made from the accession and a content hash (filings.ingest).
+    original = models.FileField(upload_to="originals/", blank=True)
     original_size = models.PositiveBigIntegerField(default=0)
     source_name = models.CharField(max_length=500, blank=True)
-    # SHA-256 of every source this filing was built from: the same bytes are skipped.
-    source_hashes = models.JSONField(default=list, blank=True)
     companies = models.ManyToManyField(Company, through="FilingParty", related_name="filings")
     ingested_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="uploaded_filings",
-    )
 
     objects = FilingQuerySet.as_manager()
 
@@ -220,12 +207,6 @@ class FilingParty(models.Model):
         return self.company.cik
 
 
-def attachment_upload_to(document, filename):
-    # Never a name from the filing: the accession (validated) and the sequence number.
-    acc = document.filing.accession_number
-    return f"attachments/{acc[:10]}/{acc}/{document.sequence}.bin"
-
-
 class DocumentQuerySet(models.QuerySet):
     def in_order(self):
         return self.order_by("sequence")
@@ -246,7 +227,8 @@ class Document(models.Model):
     # Sanitized HTML for display, made once at ingest by `sanitizer_version`.
     html = models.TextField(blank=True)
     sanitizer_version = models.CharField(max_length=16, blank=True)
-    file = models.FileField(upload_to=attachment_upload_to, blank=True)
+    # Decoded binary attachment, stored under a content-hash name, never the filing's.
+    file = models.FileField(upload_to="attachments/", blank=True)
 
     objects = DocumentQuerySet.as_manager()
 
@@ -276,3 +258,35 @@ class Document(models.Model):
     @property
     def is_binary(self):
         return Kind(self.kind).is_binary
+
+
+class Ingestion(models.Model):
+    """One source a filing was built from: which bytes, from where, by whom, when.
+    A source whose SHA-256 is already here is recognised and skipped."""
+
+    class Outcome(models.TextChoices):
+        NEW = "new", "New"
+        UPDATED = "updated", "Updated"
+
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="ingestions")
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
+    source_name = models.CharField(max_length=500)
+    size = models.PositiveBigIntegerField(default=0)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ingestions",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["filing", "sha256"], name="ingestion_unique_source")
+        ]
+
+    def __str__(self):
+        return f"{self.source_name} → {self.filing.accession_number}"

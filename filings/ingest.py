@@ -1,0 +1,531 @@
+"""The one ingest pipeline: the `ingest` command and the admin upload both call `ingest()`.
+
+For each source file: recognise bytes already ingested (by SHA-256) and skip them; parse
+(`filings.submission`), derive plain text (`filings.text`) and sanitized HTML
+(`filings.sanitize`) — the CPU-heavy part, which may run in worker processes — then
+store each submission in its own database transaction and index it (`search.index`).
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import gzip
+import hashlib
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.urls import reverse
+
+from filings import submission as sub
+from filings.models import Company, Document, Filing, FilingParty, FormerName, Ingestion, Kind
+from filings.sanitize import SANITIZER_VERSION, sanitize_html, text_to_html
+from filings.sources import Source, display_name
+from filings.text import extract_text
+
+log = logging.getLogger(__name__)
+
+NEW, UPDATED, UNCHANGED, FAILED = "new", "updated", "unchanged", "failed"
+INDEX_BATCH = 200  # filings per index commit during a bulk run
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission (or to a whole file that failed)."""
+
+    source: str
+    status: str
+    accession_number: str = ""
+    form_type: str = ""
+    documents: int = 0
+    error: str = ""
+
+    @property
+    def url(self):
+        if self.accession_number and self.status != FAILED:
+            return reverse("filings:detail", kwargs={"accession": self.accession_number})
+        return ""
+
+    def __str__(self):
+        if self.status == FAILED:
+            return f"{display_name(self.source)}: failed: {self.error}"
+        return (
+            f"{display_name(self.source)}: {self.status} {self.accession_number} "
+            f"({self.form_type or 'no form type'}, {self.documents} documents)"
+        )
+
+
+@dataclass
+class Summary:
+    files: int = 0
+    bytes: int = 0
+    documents: int = 0
+    seconds: float = 0.0
+    counts: dict = field(default_factory=lambda: {NEW: 0, UPDATED: 0, UNCHANGED: 0, FAILED: 0})
+    outcomes: list = field(default_factory=list)
+
+    def add(self, outcome: Outcome):
+        self.counts[outcome.status] += 1
+        if outcome.status in (NEW, UPDATED):
+            self.documents += outcome.documents
+        self.outcomes.append(outcome)
+
+    @property
+    def failed(self):
+        return self.counts[FAILED]
+
+    def line(self):
+        mb = self.bytes / 1e6
+        rate = mb / self.seconds if self.seconds else 0.0
+        c = self.counts
+        return (
+            f"{self.files} files, filings: {c[NEW]} new, {c[UPDATED]} updated, "
+            f"{c[UNCHANGED]} unchanged, {c[FAILED]} failed; {self.documents} documents, "
+            f"{mb:.1f} MB in {self.seconds:.1f} s ({rate:.1f} MB/s)"
+        )
+
+
+# --- Preparing: pure computation, safe to run in worker processes -----------------------
+
+
+@dataclass
+class PreparedDocument:
+    document: sub.Document
+    text: str
+    html: str
+
+
+@dataclass
+class Prepared:
+    submission: sub.Submission
+    documents: list[PreparedDocument]
+    sha256: str
+
+
+def prepare_bytes(data: bytes, name: str) -> list[Prepared]:
+    """Parse one file and derive each document's text and display HTML.
+    Raises SubmissionError for input that holds no storable submission."""
+    return [_prepare_submission(s) for s in sub.parse(data, name)]
+
+
+def _prepare_submission(submission: sub.Submission) -> Prepared:
+    resolve = _image_resolver(submission)
+    documents = []
+    for doc in submission.documents:
+        text, html = _derive(doc, resolve)
+        documents.append(PreparedDocument(doc, text, html))
+    return Prepared(submission, documents, hashlib.sha256(submission.raw).hexdigest())
+
+
+def _derive(doc: sub.Document, resolve) -> tuple[str, str]:
+    kind = Kind(doc.kind)
+    if kind.is_binary:
+        return "", ""
+    if kind.renders_as_html:
+        return extract_text(doc.kind, doc.text), sanitize_html(doc.text, resolve)
+    return extract_text(doc.kind, doc.text), text_to_html(doc.text)
+
+
+def _image_resolver(submission: sub.Submission) -> Callable[[str], str | None]:
+    """Map an <img src> to the URL of the same filing's attachment it names, if any."""
+    files = {
+        d.filename.lower(): d.filename
+        for d in submission.documents
+        if d.filename and d.kind in (sub.IMAGE, sub.PDF, sub.BINARY)
+    }
+
+    def resolve(src: str) -> str | None:
+        path = unquote(urlsplit(src.strip()).path or "")
+        filename = files.get(path.rsplit("/", 1)[-1].lower())
+        if filename is None:
+            return None
+        return reverse(
+            "filings:attachment",
+            kwargs={"accession": submission.accession_number, "filename": filename},
+        )
+
+    return resolve
+
+
+def _prepare_source(source: Source) -> tuple[list[Prepared] | None, str]:
+    """Worker entry point: (prepared submissions, "") or (None, reason)."""
+    try:
+        return prepare_bytes(source.data, source.name), ""
+    except sub.SubmissionError as exc:
+        return None, str(exc)
+    except RecursionError:
+        return None, "structure nested too deeply to parse"
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop a batch
+        log.exception("unexpected error preparing %s", source.name)
+        return None, f"could not be parsed ({type(exc).__name__}: {exc})"
+
+
+# --- Storing: one transaction per submission ----------------------------------------------
+
+
+def store(prepared: Prepared, source_name: str, user=None, force=False) -> Outcome:
+    """Store one prepared submission in one transaction: new, updated, unchanged (the
+    same bytes were stored before; `force` rebuilds anyway) or failed."""
+    s = prepared.submission
+    outcome = Outcome(source_name, FAILED, s.accession_number, s.form_type)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            filing = Filing.objects.filter(accession_number=s.accession_number).first()
+            seen = filing and filing.ingestions.filter(sha256=prepared.sha256).exists()
+            if seen and not force:
+                outcome.status = UNCHANGED
+                outcome.documents = filing.documents.count()
+                return outcome
+            status = UPDATED if filing else NEW
+            obsolete = _store_filing(filing, prepared, source_name, user, status, written)
+            outcome.status = status
+            outcome.documents = len(prepared.documents) or filing_document_count(s)
+            transaction.on_commit(lambda: _delete_files(obsolete))
+    except Exception as exc:
+        _delete_files(written)
+        log.exception("could not store %s from %s", s.accession_number, source_name)
+        outcome.status = FAILED
+        outcome.error = f"could not be stored ({type(exc).__name__}: {exc})"
+    return outcome
+
+
+def filing_document_count(s: sub.Submission) -> int:
+    return Document.objects.filter(filing__accession_number=s.accession_number).count()
+
+
+def _store_filing(filing, prepared, source_name, user, status, written) -> list[str]:
+    """Write the filing's rows; returns the names of stored files it no longer uses."""
+    s = prepared.submission
+    keep_documents = bool(filing) and not prepared.documents and filing.documents.exists()
+    obsolete = []
+    if filing is None:
+        filing = Filing(accession_number=s.accession_number)
+    filing.form_type = s.form_type
+    filing.filed_on = s.filed_on
+    filing.period_of_report = s.period_of_report
+    filing.accepted_at = _aware(s.accepted_at)
+    filing.effective_on = s.effective_on
+    filing.date_of_change = s.date_of_change
+    filing.items = s.items
+    filing.group_members = s.group_members
+    filing.public_document_count = s.public_document_count
+    filing.sec_act = s.sec_act
+    filing.file_number = s.file_number
+    filing.film_number = s.film_number
+    if keep_documents:
+        # A header-only source refreshes the header; the full submission stays.
+        filing.warnings = list(dict.fromkeys(filing.warnings + s.warnings))
+    else:
+        filing.warnings = s.warnings
+        filing.dialect = s.dialect
+        filing.source_name = source_name
+        if filing.original:
+            obsolete.append(filing.original.name)
+        filing.original.name = _save_blob(
+            f"originals/{s.accession_number}", prepared.sha256, gzip.compress(s.raw, 6), ".txt.gz",
+            written,
+        )
+        filing.original_size = len(s.raw)
+    filing.save()
+
+    filing.parties.all().delete()
+    _store_parties(filing, s)
+
+    if not keep_documents:
+        for old in filing.documents.exclude(file=""):
+            obsolete.append(old.file.name)
+        filing.documents.all().delete()
+        Document.objects.bulk_create(
+            _build_document(filing, p, written) for p in prepared.documents
+        )
+    Ingestion.objects.update_or_create(
+        filing=filing,
+        sha256=prepared.sha256,
+        defaults={
+            "source_name": source_name[:500],
+            "size": len(s.raw),
+            "outcome": status,
+            "uploaded_by": user if getattr(user, "pk", None) else None,
+        },
+    )
+    current = set(filing.documents.exclude(file="").values_list("file", flat=True))
+    current.add(filing.original.name)
+    return [name for name in obsolete if name not in current]
+
+
+def _build_document(filing, prepared: PreparedDocument, written) -> Document:
+    d = prepared.document
+    doc = Document(
+        filing=filing,
+        sequence=d.sequence,
+        type=d.type[:64],
+        filename=d.filename[:255],
+        description=d.description[:1000],
+        kind=d.kind,
+        size=d.size,
+        content=d.text if d.data is None else "",
+        text=prepared.text,
+        html=prepared.html,
+        sanitizer_version=SANITIZER_VERSION,
+    )
+    if d.data is not None:
+        digest = hashlib.sha256(d.data).hexdigest()
+        doc.file.name = _save_blob(
+            f"attachments/{filing.accession_number}", digest, d.data, ".bin", written
+        )
+    return doc
+
+
+def _store_parties(filing, s: sub.Submission):
+    seen = set()
+    for position, party in enumerate(s.parties):
+        if party.cik is None or (party.role, party.cik) in seen:
+            continue
+        seen.add((party.role, party.cik))
+        company = _upsert_company(party, filing.filed_on)
+        FilingParty.objects.create(
+            filing=filing,
+            company=company,
+            role=party.role,
+            position=position,
+            name=party.name[:255] or company.name,
+            sic_code=party.sic_code[:8],
+            sic_description=party.sic_description[:255],
+            irs_number=party.irs_number[:32],
+            state_of_incorporation=party.state_of_incorporation[:8],
+            fiscal_year_end=party.fiscal_year_end[:4],
+            form_type=party.form_type[:32],
+            act=party.act[:16],
+            file_number=party.file_number[:64],
+            film_number=party.film_number[:64],
+            business_address=_address(party.business_address),
+            mail_address=_address(party.mail_address),
+            former_names=[
+                {"name": f.name, "changed_on": f.changed_on.isoformat() if f.changed_on else None}
+                for f in party.former_names
+            ],
+        )
+
+
+def _upsert_company(party: sub.Party, filed_on) -> Company:
+    company, created = Company.objects.get_or_create(
+        cik=party.cik, defaults={"name": party.name[:255] or f"CIK {party.cik}"}
+    )
+    newer = company.profile_as_of is None or (filed_on and filed_on >= company.profile_as_of)
+    if created or newer:
+        company.name = party.name[:255] or company.name
+        for attr, size in (
+            ("sic_code", 8),
+            ("sic_description", 255),
+            ("irs_number", 32),
+            ("state_of_incorporation", 8),
+            ("fiscal_year_end", 4),
+        ):
+            value = getattr(party, attr)[:size]
+            if value:
+                setattr(company, attr, value)
+        for attr in ("business_address", "mail_address"):
+            value = _address(getattr(party, attr))
+            if value:
+                setattr(company, attr, value)
+        company.profile_as_of = filed_on or company.profile_as_of
+        company.save()
+    for former in party.former_names:
+        if former.name:
+            FormerName.objects.get_or_create(
+                company=company, name=former.name[:255], changed_on=former.changed_on
+            )
+    return company
+
+
+def _address(address: sub.Address | None) -> dict:
+    if address is None or address.is_empty():
+        return {}
+    return {k: v for k, v in vars(address).items() if v}
+
+
+def _aware(value):
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    # EDGAR's acceptance times are Eastern.
+    return value.replace(tzinfo=ZoneInfo("America/New_York"))
+
+
+def _save_blob(prefix: str, digest: str, data: bytes, suffix: str, written: list[str]) -> str:
+    """Store `data` under a content-addressed name (never a name from the filing)."""
+    name = f"{prefix}/{digest[:32]}{suffix}"
+    if not default_storage.exists(name):
+        saved = default_storage.save(name, ContentFile(data))
+        written.append(saved)
+        return saved
+    return name
+
+
+def _delete_files(names: Iterable[str]):
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            log.warning("could not delete stored file %s", name)
+
+
+# --- The pipeline -------------------------------------------------------------------------
+
+
+def ingest(
+    sources: Iterable[Source],
+    workers: int = 1,
+    user=None,
+    on_outcome: Callable[[Outcome], None] | None = None,
+    on_source: Callable[[Source], None] | None = None,
+) -> Summary:
+    """Ingest every source; returns the summary. Never raises for bad input: each
+    failure is an Outcome with the source's name and the reason."""
+    from search import index
+
+    summary = Summary()
+    started = time.monotonic()
+    pending: list[int] = []
+
+    def report(outcome: Outcome):
+        summary.add(outcome)
+        if on_outcome:
+            on_outcome(outcome)
+
+    def flush():
+        if pending:
+            index.update_filings(pending)
+            pending.clear()
+
+    try:
+        for source, result in _prepared_stream(sources, workers):
+            summary.files += 1
+            summary.bytes += source.size
+            if on_source:
+                on_source(source)
+            if source.error:
+                report(Outcome(source.name, FAILED, error=source.error))
+                continue
+            if result is None:  # recognised by hash: nothing to parse or store
+                for filing in _filings_with_source(source):
+                    report(
+                        Outcome(
+                            source.name,
+                            UNCHANGED,
+                            filing.accession_number,
+                            filing.form_type,
+                            filing.documents.count(),
+                        )
+                    )
+                continue
+            prepared, error = result
+            if prepared is None:
+                report(Outcome(source.name, FAILED, error=error))
+                continue
+            for item in prepared:
+                outcome = store(item, source.name, user)
+                report(outcome)
+                if outcome.status in (NEW, UPDATED):
+                    pending.append(outcome.accession_number)
+                    if len(pending) >= INDEX_BATCH:
+                        flush()
+    finally:
+        flush()
+        summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _source_sha(source: Source) -> str:
+    return hashlib.sha256(source.data).hexdigest()
+
+
+def _filings_with_source(source: Source):
+    sha = _source_sha(source)
+    return Filing.objects.filter(ingestions__sha256=sha).distinct()
+
+
+def _already_ingested(source: Source) -> bool:
+    return Ingestion.objects.filter(sha256=_source_sha(source)).exists()
+
+
+def _prepared_stream(
+    sources: Iterable[Source], workers: int
+) -> Iterator[tuple[Source, tuple | None]]:
+    """(source, result) in input order; result None means already ingested."""
+    if workers <= 1:
+        for source in sources:
+            if source.error or _already_ingested(source):
+                yield source, None
+            else:
+                yield source, _prepare_source(source)
+        return
+    # Parse in worker processes; store in this one (one writer keeps SQLite happy).
+    # A bounded window of work in flight keeps memory flat on huge batches.
+    context = multiprocessing.get_context("fork")
+    window = workers * 4
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        inflight: list[tuple[Source, concurrent.futures.Future | None]] = []
+        for source in sources:
+            if source.error or _already_ingested(source):
+                inflight.append((source, None))
+            else:
+                inflight.append((source, pool.submit(_prepare_source, source)))
+            while len(inflight) >= window:
+                yield _resolve(*inflight.pop(0))
+        while inflight:
+            yield _resolve(*inflight.pop(0))
+
+
+def _resolve(source, future):
+    if future is None:
+        return source, None
+    try:
+        return source, future.result()
+    except Exception as exc:  # a crashed worker fails this file, not the batch
+        return source, (None, f"worker failed: {type(exc).__name__}: {exc}")
+
+
+# --- Managing stored filings ----------------------------------------------------------------
+
+
+def delete_filing(filing: Filing):
+    """Delete a filing, its stored files and its index entries."""
+    from search import index
+
+    files = [d.file.name for d in filing.documents.exclude(file="")]
+    if filing.original:
+        files.append(filing.original.name)
+    accession = filing.accession_number
+    with transaction.atomic():
+        filing.delete()
+        transaction.on_commit(lambda: _delete_files(files))
+    index.remove_filings([accession])
+
+
+def rederive(filing: Filing) -> list[Outcome]:
+    """Parse, sanitize and index a filing again from its stored original."""
+    from search import index
+
+    if not filing.original:
+        return [Outcome(filing.accession_number, FAILED, filing.accession_number,
+                        error="no stored original to re-derive from")]
+    with filing.original.open("rb") as fh:
+        raw = gzip.decompress(fh.read())
+    try:
+        prepared = [
+            p for p in prepare_bytes(raw, filing.source_name or filing.accession_number)
+            if p.submission.accession_number == filing.accession_number
+        ]
+    except sub.SubmissionError as exc:
+        return [Outcome(filing.accession_number, FAILED, filing.accession_number, error=str(exc))]
+    outcomes = [store(item, filing.source_name or "re-derive", force=True) for item in prepared]
+    index.update_filings([o.accession_number for o in outcomes if o.status != FAILED])
+    return outcomes
