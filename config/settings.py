@@ -109,7 +109,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 
 MEDIA_ROOT = DATA_DIR / "files"
-MEDIA_URL = None
+# Stored files are never served directly: views serve them with safe headers.
+MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
