@@ -110,7 +110,12 @@ class Prepared:
 def prepare_bytes(data: bytes, name: str) -> list[Prepared]:
     """Parse one file and derive each document's text and display HTML.
     Raises SubmissionError for input that holds no storable submission."""
-    return [_prepare_submission(s) for s in sub.parse(data, name)]
+    submissions = sub.parse(data, name)
+    if len(submissions) == 1:
+        # The whole file is this filing's original (a repeated copy included), and its
+        # hash lets the next run recognise the file before parsing it.
+        submissions[0].raw = data
+    return [_prepare_submission(s) for s in submissions]
 
 
 def _prepare_submission(submission: sub.Submission) -> Prepared:
