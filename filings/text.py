@@ -1,0 +1,254 @@
+"""Plain text of a filing document, for the search index and result snippets.
+
+Pure Python + lxml (no Django): runs in ingest worker processes. `extract_text` never
+raises; hostile or broken input gives the best text that can be had, or "".
+
+Shape of the output, for every kind: one logical line per block (paragraph, table row,
+list item, heading, SGML line, XML leaf); within a line runs of spaces collapse to one
+space, table cells are separated by a single tab; no blank lines; no leading or trailing
+whitespace.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+
+from lxml import etree
+from lxml import html as lxml_html
+
+__all__ = ["extract_text", "parse_html", "remove_invisible", "strip_tags"]
+
+# Elements whose content is never visible text. Inline-XBRL's `ix:header` (hidden facts,
+# contexts, units) is among them, whatever prefix the document binds to the namespace.
+INVISIBLE_TAGS = frozenset(
+    """script style noscript template head title meta link base object embed applet
+    iframe frame frameset noframes noembed svg math textarea select option button input
+    datalist audio video canvas map area param source track xml""".split()
+)
+
+# HTML5 void elements: they never have content. libxml2 does not know all of them and
+# may hang the following content under one (`<embed src=x><table>...`), so removing one
+# keeps its "children".
+VOID_TAGS = frozenset(
+    "area base br col embed frame hr img input keygen link meta param source track wbr".split()
+)
+
+
+def remove_invisible(root) -> None:
+    """Remove every invisible element under `root` (not root itself), keeping tails."""
+    for el in [el for el in root.iter() if is_invisible(el)]:
+        if el is root or el.getparent() is None:
+            continue
+        if el.tag in VOID_TAGS:
+            el.drop_tag()
+        else:
+            el.drop_tree()
+
+
+# Elements that start a new line of text.
+BLOCK_TAGS = frozenset(
+    """p div br hr tr li dt dd h1 h2 h3 h4 h5 h6 table thead tbody tfoot caption ul ol dl
+    pre blockquote address center section article header footer nav aside main figure
+    figcaption form fieldset legend page""".split()
+)
+CELL_TAGS = frozenset(("td", "th"))
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+# The <XBRL> / <XML> wrapper EDGAR puts around XML-ish documents inside <TEXT>.
+_EDGAR_WRAPPER_START = re.compile(r"^\s*<(?:XBRL|XML)>\s*", re.I)
+_EDGAR_WRAPPER_END = re.compile(r"\s*</(?:XBRL|XML)>\s*$", re.I)
+# C0 controls other than tab, newline, carriage return (lxml and browsers choke on them),
+# unpaired surrogates, and the two private-use characters _html_text uses as markers.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ue000\ue001\ufffe\uffff]")
+_DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.I)
+_TAG = re.compile(r"<!--.*?-->|<[!?/]?[a-zA-Z][^<>]*>|<![^<>]*>", re.S)
+# 1990s EDGAR SGML markup inside plain-text documents: pages, tables, columns, footnotes,
+# revision marks. Only these exact tags: other <WORD> text stays.
+_SGML_MARKUP = re.compile(r"</?(?:PAGE|TABLE|CAPTION|S|C|FN|F\d{1,3}|R)>", re.I)
+_HSPACE = re.compile(r"[^\S\n]+")  # any whitespace except newline
+_INVISIBLE_CHARS = re.compile("[\u200b\u200c\u200d\u2060\ufeff\xad]")
+_BLANK_LINES = re.compile(r"\n{2,}")
+_LINE = "\ue000"  # private-use characters, removed from input by clean_input
+_CELL = "\ue001"
+_SOURCE_SPACE = re.compile(r"[\t\n\r\xa0]")
+
+
+def clean_input(content: str) -> str:
+    """`content` as a str without control characters, NULs, or an XML declaration."""
+    if isinstance(content, bytes):
+        content = content.decode("utf-8", "replace")
+    elif not isinstance(content, str):
+        content = str(content or "")
+    content = _CONTROL.sub("", content)
+    content = _EDGAR_WRAPPER_START.sub("", content, count=1)
+    content = _XML_DECL.sub("", content, count=1)
+    return content
+
+
+def parse_html(content: str):
+    """Parse an HTML, XHTML or inline-XBRL document robustly; the root element, or None.
+
+    Never touches the network, never loads a DTD; comments and processing instructions
+    are dropped at parse time. Namespaced tags keep their prefix, lowercased
+    (`ix:nonnumeric`). Content is handed to libxml2 as UTF-8 bytes with the encoding
+    stated, so an `<?xml encoding=...?>` or `<meta charset>` in the text cannot garble it.
+    """
+    try:
+        content = clean_input(content)
+        if not content.strip():
+            return None
+        parser = lxml_html.HTMLParser(
+            encoding="utf-8",
+            remove_comments=True,
+            remove_pis=True,
+            huge_tree=True,
+            no_network=True,
+            recover=True,
+            default_doctype=False,
+        )
+        return etree.fromstring(content.encode("utf-8"), parser)
+    except Exception:  # noqa: BLE001 - hostile input: any failure means "no tree"
+        return None
+
+
+def is_invisible(el) -> bool:
+    """True for an element whose content a reader never sees."""
+    tag = el.tag
+    if not isinstance(tag, str):
+        return True  # comment, PI, entity
+    tag = tag.lower()
+    if tag in INVISIBLE_TAGS or tag.partition(":")[2] == "header":  # ix:header, any prefix
+        return True
+    style = el.get("style")
+    return bool(style and _DISPLAY_NONE.search(style))
+
+
+def strip_tags(content: str) -> str:
+    """Text of markup by brute force (for input no parser accepts): tags removed,
+    entities decoded."""
+    text = _TAG.sub(" ", content)
+    return _html.unescape(text)
+
+
+def normalize(text: str) -> str:
+    """Collapse whitespace as the module docstring says."""
+    text = _INVISIBLE_CHARS.sub("", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = []
+    for line in text.split("\n"):
+        line = _HSPACE.sub(_space_or_tab, line).strip()
+        lines.append(line)
+    return _BLANK_LINES.sub("\n", "\n".join(lines)).strip()
+
+
+def _space_or_tab(m: re.Match) -> str:
+    return "\t" if "\t" in m.group() else " "
+
+
+def _html_text(content: str) -> str:
+    root = parse_html(content)
+    if root is None:
+        return normalize(strip_tags(clean_input(content)))
+    if is_invisible(root):
+        return ""
+    remove_invisible(root)
+    # Line and cell breaks are marked with characters that cannot occur in the content
+    # (clean_input removed them), because the source's own newlines and tabs are mere
+    # spaces in HTML.
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        if tag in ("br", "hr"):
+            el.tail = _LINE + el.tail if el.tail else _LINE
+        elif tag in BLOCK_TAGS:
+            el.tail = _LINE + el.tail if el.tail else _LINE
+            el.text = _LINE + el.text if el.text else _LINE
+            if tag == "pre":
+                for sub in el.iter():
+                    if sub.text and sub is not el:
+                        sub.text = sub.text.replace("\n", _LINE)
+                    if sub.tail and sub is not el:
+                        sub.tail = sub.tail.replace("\n", _LINE)
+                el.text = el.text.replace("\n", _LINE)
+        elif tag in CELL_TAGS:
+            el.tail = _CELL + el.tail if el.tail else _CELL
+    text = "".join(root.itertext())
+    text = _SOURCE_SPACE.sub(" ", text)
+    return normalize(text.replace(_LINE, "\n").replace(_CELL, "\t"))
+
+
+def _sgml_text(content: str) -> str:
+    content = clean_input(content)
+    return normalize(_SGML_MARKUP.sub("", content).replace("\t", " "))
+
+
+def _xml_text(content: str) -> str:
+    content = clean_input(content)
+    content = _EDGAR_WRAPPER_END.sub("", content)
+    content = _XML_DECL.sub("", content, count=1)
+    try:
+        parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=True,
+            remove_comments=True,
+            remove_pis=True,
+        )
+        root = etree.fromstring(content.encode("utf-8"), parser)
+    except Exception:  # noqa: BLE001 - malformed XML: fall back to stripping tags
+        return normalize(strip_tags(content).replace("\t", " "))
+    lines = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        text = (el.text or "").strip()
+        if text:
+            if len(el):
+                lines.append(text)  # mixed content: the words, without a label
+            else:
+                name = etree.QName(el).localname
+                if name.lower() == "value" and el.getparent() is not None:
+                    # Ownership forms wrap values: <transactionShares><value>100</value>
+                    name = etree.QName(el.getparent()).localname
+                lines.append(f"{name}: {text}")
+        tail = (el.tail or "").strip()
+        if tail and el is not root:
+            lines.append(tail)
+    return normalize("\n".join(line.replace("\t", " ") for line in lines))
+
+
+def extract_text(kind: str, content: str) -> str:
+    """Plain text of one document's `content`, by its `kind`:
+
+    - "html", "ixbrl": the visible text. Script, style, head, title, forms' controls,
+      inline-XBRL's hidden `ix:header` and any `display:none` element are left out;
+      block elements (p, div, br, tr, li, h1-h6, table...) end lines, table cells are
+      separated by a tab; entities are decoded (`&nbsp;` / `&#160;` become spaces).
+    - "text": the text as filed, with 1990s SGML markup tags (`<PAGE>`, `<TABLE>`, `<S>`,
+      `<C>`, `<CAPTION>`, `<FN>`, `<F1>`, `<R>` and their closing tags) removed, the words
+      kept.
+    - "xml": one line per element with a value, as `elementName: value` (a `<value>`
+      element is named after its parent, as in ownership forms:
+      `transactionShares: 100`). Entities are not resolved, no DTD or network access;
+      malformed XML falls back to its text with tags stripped.
+    - "json", "xbrl", "pdf", "image", "binary", "other", or any unknown kind: "" (not
+      indexed). "other" is textual content no parser claims (scripts, stylesheets,
+      unknown formats): indexing it would fill results with code, so it is left out.
+
+    Never raises: on any unexpected failure the result is "".
+    """
+    try:
+        if not content:
+            return ""
+        if kind in ("html", "ixbrl"):
+            return _html_text(content)
+        if kind == "text":
+            return _sgml_text(content)
+        if kind == "xml":
+            return _xml_text(content)
+        return ""
+    except Exception:  # noqa: BLE001 - never raise at ingest
+        return ""
