@@ -14,7 +14,8 @@ Filings are hostile input. Two passes:
 Pure Python + lxml + bleach (no Django): runs in ingest worker processes.
 
 Decisions others rely on:
-- Output is a fragment (the body's content), to be put inside a container element.
+- Output is a fragment (the body's content; wrapped in a `<div style>` when the body has
+  a style of its own), to be put inside a container element.
   Put it in a box that clips (`overflow: auto` or `contain: paint`): no `position` can
   survive, but margins may be negative as filings use them for hanging indents.
 - `id` and `name` are kept verbatim so in-page links (`href="#item7"`) work; page chrome
@@ -225,7 +226,10 @@ def _prune(root, resolve_image: Callable[[str], str | None]) -> None:
         if not isinstance(tag, str):
             continue
         if el is root:
+            style = _CSS_SANITIZER.sanitize_css(el.get("style") or "")
             el.attrib.clear()
+            if style:
+                el.set("style", style)
             continue
         if ":" in tag or tag in _UNWRAP_TAGS:
             unwrap.append(el)
@@ -287,7 +291,14 @@ def sanitize_html(html: str, resolve_image: Callable[[str], str | None] = lambda
             else:
                 return _fallback(html)
         _prune(body, resolve_image)
-        return _CLEANER.clean(_serialize_children(body)).strip()
+        if body.get("style"):
+            # The body's typography (font family and size, mostly) applies to all of it.
+            body.tag = "div"
+            body.tail = None
+            content = lxml_html.tostring(body, encoding="unicode", method="html")
+        else:
+            content = _serialize_children(body)
+        return _CLEANER.clean(content).strip()
     except Exception:  # noqa: BLE001 - never raise at ingest
         return _fallback(html)
 
