@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import binascii
 import bisect
-import hashlib
 import html
 import re
 from dataclasses import dataclass, field
@@ -348,8 +347,8 @@ _TOP_FIELDS = {
 }
 
 _TAG_LINE = re.compile(r"<(/?)([A-Za-z0-9][A-Za-z0-9_.-]*)>(.*)")
-_KEY_LINE = re.compile(r"([A-Z][A-Z0-9 ./&()'-]*?)[ \t]*:(.*)")
-_SIC_RE = re.compile(r"(.*?)\s*\[\s*(\d*)\s*\]\s*$")
+_KEY_NAME = re.compile(r"[A-Z][A-Z0-9 \t./&()'-]*")
+_SIC_RE = re.compile(r"\[\s*(\d*)\s*\]\s*$")
 
 
 def _key(raw: str) -> str:
@@ -426,10 +425,10 @@ def _parse_header(text: str) -> _Header:
                         i = ends[j] + 1
                     continue
         else:
-            m = _KEY_LINE.match(line)
-            if not m:
+            name, colon, value = line.partition(":")
+            if not colon or not _KEY_NAME.fullmatch(name):
                 continue
-            key, value = _key(m.group(1)), m.group(2).strip()
+            key, value = _key(name), value.strip()
             if key in _PARTY_ROLES and not value:
                 party, section = Party(role=_PARTY_ROLES[key]), ""
                 h.parties.append(party)
@@ -476,9 +475,10 @@ def _set_value(h: _Header, party: Party | None, section: str, key: str, value: s
         if attr == "cik":
             party.cik = _int(value)
         elif attr == "sic":
-            m = _SIC_RE.match(value)
+            bracket = value.rfind("[")
+            m = _SIC_RE.match(value, bracket) if bracket >= 0 else None
             if m:
-                party.sic_description, party.sic_code = m.group(1).strip(), m.group(2)
+                party.sic_description, party.sic_code = value[:bracket].strip(), m.group(1)
             else:
                 party.sic_description = value
         elif attr == "sic_code":
@@ -680,9 +680,14 @@ def _make_document(meta: dict[str, str], raw: bytes) -> tuple[Document, list[str
 # --------------------------------------------------------------------------------------
 
 _PEM_BEGIN = "-----BEGIN PRIVACY-ENHANCED MESSAGE-----"
-_START_RE = re.compile(
-    r"<(SEC-DOCUMENT|IMS-DOCUMENT|SUBMISSION|SEC-HEADER|IMS-HEADER)>|" + re.escape(_PEM_BEGIN)
-)
+_START_TOKENS = {
+    "<SEC-DOCUMENT>": "SEC-DOCUMENT",
+    "<IMS-DOCUMENT>": "IMS-DOCUMENT",
+    "<SUBMISSION>": "SUBMISSION",
+    "<SEC-HEADER>": "SEC-HEADER",
+    "<IMS-HEADER>": "IMS-HEADER",
+    _PEM_BEGIN: "PEM",
+}
 _START_EVIDENCE = re.compile(
     r"<SEC-HEADER>|<IMS-HEADER>|<ACCESSION-NUMBER>|ACCESSION NUMBER:|<ACCEPTANCE-DATETIME>"
     r"|Proc-Type:|<TYPE>|CONFORMED SUBMISSION TYPE:"
@@ -721,6 +726,14 @@ class _Found:
     envelope_accession: str = ""
 
 
+def _positions(text: str, token: str):
+    """Every index of `token` in text (str.find is much faster than a regex scan)."""
+    i = text.find(token)
+    while i >= 0:
+        yield i
+        i = text.find(token, i + 1)
+
+
 def _at_line_start(text: str, i: int) -> bool:
     return i == 0 or text[i - 1] in "\r\n"
 
@@ -745,12 +758,14 @@ def _find_line(text: str, token: str, start: int, end: int) -> int:
         start = i + 1
 
 
+_EOL = re.compile(r"[\r\n]")
+
+
 def _line_end(text: str, i: int) -> int:
     """Index just past the line terminator of the line containing i."""
     n = len(text)
-    j = i
-    while j < n and text[j] not in "\r\n":
-        j += 1
+    m = _EOL.search(text, i)
+    j = m.start() if m else n
     if j < n and text[j] == "\r":
         j += 1
         if j < n and text[j] == "\n":
@@ -774,20 +789,25 @@ class _Parser:
 
     def _find_starts(self) -> list[_Start]:
         text = self.text
+        found = sorted(
+            (i, token)
+            for token in _START_TOKENS
+            for i in _positions(text, token)
+            if _at_line_start(text, i)
+        )
         candidates: list[tuple[int, int, str]] = []  # (pos, line end, kind)
-        for m in _START_RE.finditer(text):
-            i = m.start()
-            if not _at_line_start(text, i):
-                continue
-            kind = m.group(1) or "PEM"
-            end = _line_end(text, m.end())
-            if kind in ("SEC-HEADER", "IMS-HEADER"):
-                window = text[i : i + 1500]
-            else:
-                window = text[end : end + 1500]
-            if not _START_EVIDENCE.search(window):
+        for i, token in found:
+            kind = _START_TOKENS[token]
+            end = _line_end(text, i + len(token))
+            # Evidence that this is a real envelope: a header line within the next few.
+            evidence = _START_EVIDENCE.search(text, end, end + 400)
+            if evidence is None or (
+                kind in ("SEC-HEADER", "IMS-HEADER") and evidence.group(0).endswith("HEADER>")
+            ):
                 continue
             candidates.append((i, end, kind))
+        if candidates:
+            candidates = self._outside_documents(candidates)
         starts: list[_Start] = []
         for pos, end, kind in candidates:
             rank = _RANK.get(kind, 2)
@@ -805,6 +825,27 @@ class _Parser:
                     continue
             starts.append(_Start(pos=pos, body=end, kinds=[kind]))
         return starts
+
+    def _outside_documents(self, candidates):
+        """Drop envelope starts quoted inside a document body: after a real start, the
+        header ends (</SEC-HEADER>) or a <DOCUMENT> begins before any </DOCUMENT>."""
+        text = self.text
+        closes = list(_positions(text, "</DOCUMENT>"))
+        opens = sorted(
+            i
+            for token in ("<DOCUMENT>", "</SEC-HEADER>", "</IMS-HEADER>")
+            for i in _positions(text, token)
+            if _at_line_start(text, i)
+        )
+        kept = []
+        for candidate in candidates:
+            end = candidate[1]
+            c = bisect.bisect_left(closes, end)
+            o = bisect.bisect_left(opens, end)
+            if c < len(closes) and (o == len(opens) or closes[c] < opens[o]):
+                continue
+            kept.append(candidate)
+        return kept
 
     def _next_start(self, pos: int) -> int:
         """Position of the first envelope start strictly after `pos` (or the end)."""
@@ -1033,11 +1074,11 @@ class _Parser:
             if not found.header.accession_number:
                 found.header.accession_number = found.envelope_accession
         missing = [f for f in found_list if not f.header.accession_number]
-        if missing:
-            if len(found_list) == 1 and name_accession:
-                found_list[0].header.accession_number = name_accession
-            else:
-                found_list = [f for f in found_list if f.header.accession_number]
+        if missing and len(found_list) == 1 and name_accession:
+            found_list[0].header.accession_number = name_accession
+            found_list[0].warnings.append("accession number taken from the file name")
+            missing = []
+        found_list = [f for f in found_list if f.header.accession_number]
         if not found_list:
             raise SubmissionError(
                 f"{self.label}: no accession number in the header or the file name"
@@ -1096,17 +1137,17 @@ class _Parser:
                 if w not in warnings:
                     warnings.append(w)
         # Documents: drop exact repeats, then number the unnumbered.
-        seen: set[tuple] = set()
+        seen: dict[tuple, list[bytes | str]] = {}
         kept: list[tuple[Document, int | None]] = []
         dropped = 0
         for found in copies:
             for doc, seq in found.documents:
-                content = doc.data if doc.data is not None else doc.text.encode("utf-8")
-                key = (seq, doc.type, doc.filename, hashlib.sha1(content).digest())
-                if key in seen:
+                content = doc.data if doc.data is not None else doc.text
+                same = seen.setdefault((seq, doc.type, doc.filename, len(content)), [])
+                if content in same:  # bytes/str equality: only for equal-length twins
                     dropped += 1
                     continue
-                seen.add(key)
+                same.append(content)
                 kept.append((doc, seq))
         if len(copies) > 1:
             warnings.append(
@@ -1117,15 +1158,15 @@ class _Parser:
             warnings.append(f"dropped {dropped} repeated document(s)")
         used = {seq for _, seq in kept if seq is not None}
         previous = 0
-        for doc, seq in kept:
+        for number, (doc, seq) in enumerate(kept, 1):
             if seq is None:
                 seq = previous + 1
                 while seq in used:
                     seq += 1
                 used.add(seq)
                 warnings.append(
-                    f"document {doc.type or doc.filename or '?'} has no usable <SEQUENCE>; "
-                    f"numbered {seq}"
+                    f"document {number} ({doc.type or 'untyped'}) has no usable <SEQUENCE>;"
+                    f" numbered {seq}"
                 )
             doc.sequence = seq
             previous = seq

@@ -663,3 +663,46 @@ def test_big_file_is_parsed_quickly():
 
     assert len(sub.documents[1].data) == 45 * 60000
     assert elapsed < 1.0, f"{len(data) / elapsed / 1e6:.1f} MB/s"
+
+
+def test_envelope_quoted_at_line_start_inside_a_body_does_not_split_the_document():
+    quoted = (
+        b"The prior filing read:\n"
+        b"-----BEGIN PRIVACY-ENHANCED MESSAGE-----\nProc-Type: 2001,MIC-CLEAR\n"
+        b"<SEC-DOCUMENT>0000000009-99-000009.txt : 19990101\n"
+        b"<SEC-HEADER>0000000009-99-000009.hdr.sgml : 19990101\n"
+        b"ACCESSION NUMBER:\t\t0000000009-99-000009\n"
+        b"and so on.\n"
+    )
+    data = _wrap([_doc(1, "10-K", "a.txt", quoted), _doc(2, "EX-99", "b.txt", b"two\n")])
+    sub = only(data)
+
+    assert sub.accession_number == "0000000001-25-000002"
+    assert [d.type for d in sub.documents] == ["10-K", "EX-99"]
+    assert sub.documents[0].text == quoted.decode()
+    assert sub.warnings == []
+
+
+HOSTILE = {
+    "one long line of spaces": b"<SEC-HEADER>\nACCESSION NUMBER: 0000000001-25-000001\nA"
+    + b" " * 1_000_000,
+    "endless unclosed containers": b"<SEC-HEADER>\nACCESSION NUMBER: 0000000001-25-000001\n"
+    + b"<FOO>\n" * 170_000,
+    "close tags mid-line": _wrap(
+        [b"<DOCUMENT>\n<TEXT>\n" + b"x</DOCUMENT>y" * 80_000], "0000000001-25-000001"
+    ),
+    "envelope starts without headers": b"<SEC-DOCUMENT>\n" * 70_000,
+    "repeated envelopes": b"<SUBMISSION>\n<ACCESSION-NUMBER>0000000001-25-000001\n" * 20_000,
+    "metadata without text": _wrap([b"<DOCUMENT>\n" + b"<X>y\n" * 200_000], "0000000001-25-000001"),
+    "random bytes": bytes(range(256)) * 4000,
+}
+
+
+@pytest.mark.parametrize("data", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_input_is_parsed_in_linear_time(data):
+    started = time.perf_counter()
+    subs = parse(data, "0000000001-25-000001.txt")
+    elapsed = time.perf_counter() - started
+
+    assert subs[0].accession_number == "0000000001-25-000001"
+    assert elapsed < 5.0  # quadratic behaviour on 1 MB would take minutes
