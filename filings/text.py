@@ -66,6 +66,8 @@ _TAG = re.compile(r"<!--.*?-->|<[!?/]?[a-zA-Z][^<>]*>|<![^<>]*>", re.S)
 # 1990s EDGAR SGML markup inside plain-text documents: pages, tables, columns, footnotes,
 # revision marks. Only these exact tags: other <WORD> text stays.
 _SGML_MARKUP = re.compile(r"</?(?:PAGE|TABLE|CAPTION|S|C|FN|F\d{1,3}|R)>", re.I)
+_FDS_TAG = re.compile(r"^[ \t]*<([A-Z][A-Z0-9&-]*)>", re.M)
+_FDS_END_TAG = re.compile(r"^[ \t]*</[A-Z][A-Z0-9&-]*>", re.M)
 _HSPACE = re.compile(r"[^\S\n]+")  # any whitespace except newline
 _INVISIBLE_CHARS = re.compile("[\u200b\u200c\u200d\u2060\ufeff\xad]")
 _BLANK_LINES = re.compile(r"\n{2,}")
@@ -181,7 +183,11 @@ def _html_text(content: str) -> str:
 
 def _sgml_text(content: str) -> str:
     content = clean_input(content)
-    return normalize(_SGML_MARKUP.sub("", content).replace("\t", " "))
+    content = _SGML_MARKUP.sub("", content)
+    # EX-27 financial data schedules label each value with a tag (`<TOTAL-ASSETS> 1,234`):
+    # the label is kept as a word, its brackets go.
+    content = _FDS_TAG.sub(r"\1 ", _FDS_END_TAG.sub("", content))
+    return normalize(content.replace("\t", " "))
 
 
 def _xml_text(content: str) -> str:
@@ -210,14 +216,23 @@ def _xml_text(content: str) -> str:
                 lines.append(text)  # mixed content: the words, without a label
             else:
                 name = etree.QName(el).localname
-                if name.lower() == "value" and el.getparent() is not None:
+                parent = el.getparent()
+                if name == "value" and parent is not None and _wraps_value(parent):
                     # Ownership forms wrap values: <transactionShares><value>100</value>
-                    name = etree.QName(el.getparent()).localname
+                    name = etree.QName(parent).localname
                 lines.append(f"{name}: {text}")
         tail = (el.tail or "").strip()
         if tail and el is not root:
             lines.append(tail)
     return normalize("\n".join(line.replace("\t", " ") for line in lines))
+
+
+def _wraps_value(parent) -> bool:
+    """True for an ownership-form wrapper: <x><value>..</value><footnoteId/></x>."""
+    return all(
+        isinstance(c.tag, str) and etree.QName(c).localname in ("value", "footnoteId")
+        for c in parent
+    )
 
 
 def extract_text(kind: str, content: str) -> str:
@@ -229,9 +244,9 @@ def extract_text(kind: str, content: str) -> str:
       separated by a tab; entities are decoded (`&nbsp;` / `&#160;` become spaces).
     - "text": the text as filed, with 1990s SGML markup tags (`<PAGE>`, `<TABLE>`, `<S>`,
       `<C>`, `<CAPTION>`, `<FN>`, `<F1>`, `<R>` and their closing tags) removed, the words
-      kept.
+      kept; a tag opening a line (EX-27's `<TOTAL-ASSETS> 1,234`) keeps its name as a word.
     - "xml": one line per element with a value, as `elementName: value` (a `<value>`
-      element is named after its parent, as in ownership forms:
+      element that only wraps a value is named after its parent, as in ownership forms:
       `transactionShares: 100`). Entities are not resolved, no DTD or network access;
       malformed XML falls back to its text with tags stripped.
     - "json", "xbrl", "pdf", "image", "binary", "other", or any unknown kind: "" (not
