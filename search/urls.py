@@ -1,4 +1,15 @@
 from django.urls import path
 
+from search import views
+
 app_name = "search"
-urlpatterns: list = []
+urlpatterns = [
+    path("search/", views.results, name="results"),
+    path("search/help/", views.help_page, name="help"),
+    path("search.csv", views.export_csv, name="csv"),
+    path("search/feed/", views.feed, name="feed"),
+    path("api/search", views.api_search, name="api"),
+    path("api/companies", views.api_companies, name="api-companies"),
+    path("opensearch.xml", views.opensearch, name="opensearch"),
+    path("companies/", views.companies, name="companies"),
+]

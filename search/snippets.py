@@ -1,0 +1,77 @@
+"""Keyword-in-context snippets from a document's stored plain text.
+
+The text is escaped first and only then are the hits wrapped in <mark>, so a snippet is
+safe HTML whatever the filing held. Hits are found with `search.query.highlight_pattern`
+(the same regex the document page uses), so snippets and pages agree.
+"""
+from __future__ import annotations
+
+import re
+
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+CONTEXT = 90  # characters either side of a hit
+FRAGMENTS = 3
+LEAD = 240  # characters shown when there is nothing to highlight
+# Look for hits in at most this much text: a hit deeper in a huge exhibit still shows
+# the lead text, and a snippet never costs more than a bounded scan.
+SCAN_LIMIT = 4_000_000
+_SPACE = re.compile(r"\s+")
+
+
+def snippet(text: str, pattern: re.Pattern | None) -> str:
+    """Safe HTML: up to FRAGMENTS passages around hits, hits in <mark>; or the lead."""
+    if not text:
+        return ""
+    fragments = []
+    if pattern is not None:
+        end_of_last = -1
+        for match in pattern.finditer(text, 0, SCAN_LIMIT):
+            if match.start() < end_of_last:
+                continue
+            start = _snap_left(text, max(0, match.start() - CONTEXT))
+            end = _snap_right(text, min(len(text), match.end() + CONTEXT))
+            fragments.append((start, end))
+            end_of_last = end
+            if len(fragments) >= FRAGMENTS:
+                break
+    if not fragments:
+        end = _snap_right(text, min(len(text), LEAD))
+        return mark_safe(_escape_part(text, 0, end) + ("…" if end < len(text) else ""))
+    html = []
+    for start, end in fragments:
+        part = _highlight(text, start, end, pattern)
+        prefix = "…" if start > 0 else ""
+        suffix = "…" if end < len(text) else ""
+        html.append(prefix + part + suffix)
+    return mark_safe(" ".join(html))
+
+
+def _highlight(text: str, start: int, end: int, pattern: re.Pattern) -> str:
+    out, pos = [], start
+    for match in pattern.finditer(text, start, end):
+        out.append(_escape_part(text, pos, match.start()))
+        out.append("<mark>" + escape(match.group()) + "</mark>")
+        pos = match.end()
+    out.append(_escape_part(text, pos, end))
+    return "".join(out)
+
+
+def _escape_part(text: str, start: int, end: int) -> str:
+    # Lines and tabs of the plain text read as spaces in a snippet.
+    return escape(_SPACE.sub(" ", text[start:end]))
+
+
+def _snap_left(text: str, pos: int) -> int:
+    if pos == 0:
+        return 0
+    space = text.find(" ", pos, pos + 20)
+    return space + 1 if space != -1 else pos
+
+
+def _snap_right(text: str, pos: int) -> int:
+    if pos >= len(text):
+        return len(text)
+    space = text.rfind(" ", pos - 20, pos)
+    return space if space != -1 else pos

@@ -1,0 +1,330 @@
+"""Search pages, the search API, CSV export, Atom feed, OpenSearch and company search."""
+from __future__ import annotations
+
+import csv
+import datetime
+
+from django.core.paginator import Paginator
+from django.db.models import Case, Value, When
+from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import strip_tags
+from django.views.decorators.http import require_GET
+
+from filings.models import Company
+from search import query as sq
+from search.filters import CATEGORIES, RANGES, SORTS, VIEWS, SearchRequest
+
+FEED_SIZE = 50
+
+
+def _run(request, **kwargs):
+    req = SearchRequest.from_query(request.GET)
+    try:
+        return req, sq.run(req, **kwargs)
+    except sq.PageNotFound:
+        raise Http404("There is no such page of results.") from None
+
+
+@require_GET
+def results(request):
+    req = SearchRequest.from_query(request.GET)
+    context = {"req": req, "q": req.q, "categories": CATEGORIES, "ranges": RANGES,
+               "sorts": SORTS, "views": VIEWS}
+    if not req.q and not req.has_filters:
+        return render(request, "search/results.html", context)
+    req, found = _run(request)
+    context.update(
+        req=req,
+        results=found,
+        facets=[_facet_links(request, f) for f in found.facets],
+        active=_active_filters(request, req),
+        page_links=_page_links(request, found),
+        suggestion_url=_with(request, q=found.suggestion, page=None) if found.suggestion else "",
+        sort_links=[(label, _with(request, sort=key, page=None), key == req.sort)
+                    for key, label in SORTS.items()],
+        view_links=[(label, _with(request, view=key, page=None), key == req.view)
+                    for key, label in VIEWS.items()],
+        csv_url=reverse("search:csv") + _qs(request, page=None),
+        feed_url=reverse("search:feed") + _qs(request, page=None, sort=None),
+        api_url=reverse("search:api") + _qs(request),
+        qparam=_q_param(request),
+    )
+    return render(request, "search/results.html", context)
+
+
+@require_GET
+def help_page(request):
+    return render(request, "search/help.html", {"categories": CATEGORIES})
+
+
+# --- Links that keep the rest of the query string ---------------------------------------------
+
+
+def _qs(request, **changes) -> str:
+    params = request.GET.copy()
+    for name, value in changes.items():
+        if value is None:
+            params.pop(name, None)
+        elif isinstance(value, list):
+            params.setlist(name, value)
+        else:
+            params[name] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else ""
+
+
+def _with(request, **changes) -> str:
+    return reverse("search:results") + _qs(request, **changes)
+
+
+def _facet_links(request, facet):
+    links = []
+    for value, label, count in facet.values:
+        if facet.name == "year":
+            url = _with(request, filed_from=f"{value}-01-01", filed_to=f"{value}-12-31",
+                        range=None, page=None)
+        else:
+            current = request.GET.getlist(facet.name)
+            chosen = value in current
+            url = _with(request, **{facet.name: current if chosen else [value], "page": None})
+        links.append({"value": value, "label": label, "count": count, "url": url})
+    return {"name": facet.name, "label": facet.label, "links": links}
+
+
+def _active_filters(request, req):
+    """Each filter in force, with a link that removes it."""
+    active = []
+    for name in ("form", "category", "doc_type", "company", "sic", "state_inc", "state_loc",
+                 "item", "filed_from", "filed_to", "range"):
+        for value in request.GET.getlist(name):
+            if not value.strip():
+                continue
+            rest = [v for v in request.GET.getlist(name) if v != value]
+            active.append({"name": name.replace("_", " "), "value": value,
+                           "url": _with(request, **{name: rest or None, "page": None})})
+    return active
+
+
+def _page_links(request, found):
+    pages, page = found.pages, found.page
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    links, last = [], 0
+    for number in shown:
+        if number - last > 1:
+            links.append({"gap": True})
+        links.append({"number": number, "url": _with(request, page=number),
+                      "current": number == page})
+        last = number
+    return {
+        "links": links if pages > 1 else [],
+        "previous": _with(request, page=page - 1) if page > 1 else "",
+        "next": _with(request, page=page + 1) if page < pages else "",
+    }
+
+
+# --- For programs -----------------------------------------------------------------------------
+
+
+def _hit_json(request, hit, with_snippet=True):
+    data = {
+        "accession_number": hit.accession,
+        "sequence": hit.sequence,
+        "form_type": hit.form,
+        "document_type": hit.doc_type,
+        "filename": hit.filename,
+        "description": hit.description,
+        "filed": hit.filed or None,
+        "period": hit.period or None,
+        "entities": [
+            {"cik": cik, "name": name, "located": loc, "incorporated": inc}
+            for cik, name, loc, inc in hit.parties
+        ],
+        "file_number": hit.file_number,
+        "items": hit.item.split(),
+        "url": request.build_absolute_uri(hit.url + _q_param(request)),
+        "filing_url": request.build_absolute_uri(hit.filing_url),
+    }
+    if with_snippet:
+        data["snippet"] = str(hit.snippet)
+    return data
+
+
+def _q_param(request) -> str:
+    q = request.GET.get("q", "").strip()
+    return _qs_only(q=q) if q else ""
+
+
+def _qs_only(**params) -> str:
+    from urllib.parse import urlencode
+
+    return "?" + urlencode(params)
+
+
+@require_GET
+def api_search(request):
+    req = SearchRequest.from_query(request.GET)
+    try:
+        found = sq.run(req)
+    except sq.PageNotFound:
+        return JsonResponse({"error": "There is no such page of results."}, status=404)
+    items = []
+    for item in found.items:
+        if isinstance(item, sq.Group):
+            data = _hit_json(request, item.first)
+            data["documents"] = [_hit_json(request, h) for h in item.hits]
+            data["matching_documents"] = item.count
+            items.append(data)
+        else:
+            items.append(_hit_json(request, item))
+    return JsonResponse({
+        "query": found.parsed.text(),
+        "messages": found.messages,
+        "total": found.total,
+        "view": req.view,
+        "filings": found.filings,
+        "documents": found.documents,
+        "page": found.page,
+        "pages": found.pages,
+        "per_page": req.per_page,
+        "milliseconds": found.milliseconds,
+        "suggestion": found.suggestion,
+        "results": items,
+        "facets": {f.name: [{"value": v, "label": lab, "count": n} for v, lab, n in f.values]
+                   for f in found.facets},
+    })
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+CSV_COLUMNS = ["accession_number", "sequence", "form_type", "document_type", "filed", "period",
+               "ciks", "entities", "located", "incorporated", "file_number", "items",
+               "filename", "description", "matching_documents", "url"]
+
+
+@require_GET
+def export_csv(request):
+    """Every result of the search, one row per result (filing or document, as the view
+    counts them), streamed: memory stays flat however many there are."""
+    req = SearchRequest.from_query(request.GET)
+    writer = csv.writer(_Echo())
+    base = request.build_absolute_uri("/")[:-1]
+    suffix = _q_param(request)
+
+    def rows():
+        yield writer.writerow(CSV_COLUMNS)
+        for item in sq.iter_units(req):
+            hit, count = (item.first, item.count) if isinstance(item, sq.Group) else (item, 1)
+            yield writer.writerow([
+                hit.accession, hit.sequence, hit.form, hit.doc_type, hit.filed, hit.period,
+                " ".join(str(p[0]) for p in hit.parties),
+                "; ".join(p[1] for p in hit.parties),
+                " ".join(p[2] for p in hit.parties if p[2]),
+                " ".join(p[3] for p in hit.parties if p[3]),
+                hit.file_number, hit.item, hit.filename, hit.description, count,
+                base + hit.url + suffix,
+            ])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    stamp = datetime.date.today().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="edgar-search-{stamp}.csv"'
+    return response
+
+
+@require_GET
+def feed(request):
+    """An Atom feed of the search, newest first: a saved search as an alert."""
+    params = request.GET.copy()
+    params["sort"] = "newest"
+    params["page"] = "1"
+    params["per_page"] = str(FEED_SIZE)
+    req = SearchRequest.from_query(params)
+    found = sq.run(req, with_facets=False)
+    title = f"EDGAR search: {req.q}" if req.q else "EDGAR search"
+    atom = Atom1Feed(
+        title=title,
+        link=request.build_absolute_uri(reverse("search:results") + _qs(request)),
+        description=f"Newest filings matching {req.q or 'the filters'}",
+        feed_url=request.build_absolute_uri(),
+        language="en",
+    )
+    suffix = _q_param(request)
+    for item in found.items:
+        hit = item.first if isinstance(item, sq.Group) else item
+        names = ", ".join(p[1] for p in hit.parties)
+        link = request.build_absolute_uri(hit.url + suffix)
+        filed = (datetime.datetime.fromisoformat(hit.filed).replace(tzinfo=datetime.UTC)
+                 if hit.filed else None)
+        atom.add_item(
+            title=f"{hit.form} {names} ({hit.doc_type or 'document'} {hit.sequence})",
+            link=link,
+            description=strip_tags(str(hit.snippet)),
+            unique_id=f"{request.build_absolute_uri('/')}{hit.accession}/{hit.sequence}",
+            pubdate=filed,
+            updateddate=filed,
+        )
+    return StreamingHttpResponse(
+        [atom.writeString("utf-8")], content_type="application/atom+xml; charset=utf-8"
+    )
+
+
+@require_GET
+def opensearch(request):
+    return render(request, "search/opensearch.xml",
+                  {"base": request.build_absolute_uri("/")[:-1]},
+                  content_type="application/opensearchdescription+xml")
+
+
+# --- Companies ----------------------------------------------------------------------------------
+
+
+def _companies(text):
+    """Companies for a name, former name or CIK: names that start with the text first."""
+    text = (text or "").strip()[:200]
+    matches = Company.objects.matching(text).prefetch_related("former_names")
+    if not text:
+        return matches
+    starts = Case(When(name__istartswith=text, then=Value(0)), default=Value(1))
+    return matches.annotate(starts=starts).order_by("starts", "name")
+
+
+@require_GET
+def api_companies(request):
+    text = request.GET.get("q", "")
+    data = []
+    for company in _companies(text)[:10]:
+        former = [f.name for f in company.former_names.all()
+                  if text.strip().lower() in f.name.lower()]
+        data.append({
+            "cik": company.cik,
+            "name": company.name,
+            "former_names": former,
+            "url": company.get_absolute_url(),
+            "search_url": reverse("search:results") + _qs_only(company=company.cik),
+        })
+    return JsonResponse({"results": data})
+
+
+@require_GET
+def companies(request):
+    text = request.GET.get("q", "").strip()
+    if text.isdigit() and Company.objects.filter(cik=int(text)).exists():
+        return redirect("filings:company", cik=int(text))
+    paginator = Paginator(_companies(text), 50)
+    number = request.GET.get("page") or 1
+    try:
+        page = paginator.page(number)
+    except Exception:
+        raise Http404("There is no such page of companies.") from None
+    return render(request, "search/company_results.html", {
+        "company_q": text, "page": page,
+        "previous_url": reverse("search:companies") + _qs(request, page=page.number - 1)
+        if page.has_previous() else "",
+        "next_url": reverse("search:companies") + _qs(request, page=page.number + 1)
+        if page.has_next() else "",
+    })

@@ -1,0 +1,103 @@
+// Company suggestions as you type (GET /api/companies?q=), for every [data-es-company] box.
+// Arrow keys move through the list, Enter opens the chosen company, Enter without a
+// choice submits the form (the company results page). No inline script: CSP allows
+// only our static files.
+(function () {
+  "use strict";
+
+  function setup(box) {
+    var input = box.querySelector("input");
+    var list = box.querySelector("[role=listbox]");
+    var url = input.getAttribute("data-es-suggest-url");
+    var active = -1;
+    var timer = null;
+    var lastQuery = "";
+    var controller = null;
+
+    function options() {
+      return Array.prototype.slice.call(list.querySelectorAll("[role=option]"));
+    }
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+
+    function highlight(index) {
+      var opts = options();
+      opts.forEach(function (o, i) { o.setAttribute("aria-selected", i === index ? "true" : "false"); });
+      active = index;
+      if (index >= 0 && opts[index]) {
+        input.setAttribute("aria-activedescendant", opts[index].id);
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+
+    function render(results) {
+      list.textContent = "";
+      results.forEach(function (c, i) {
+        var li = document.createElement("li");
+        li.setAttribute("role", "option");
+        li.id = list.id + "-" + i;
+        var a = document.createElement("a");
+        a.href = c.url;
+        a.textContent = c.name;
+        var cik = document.createElement("span");
+        cik.className = "company-suggestions__cik";
+        cik.textContent = " CIK " + c.cik;
+        a.appendChild(cik);
+        if (c.former_names.length) {
+          var former = document.createElement("span");
+          former.className = "company-suggestions__former";
+          former.textContent = " formerly " + c.former_names.join("; ");
+          a.appendChild(former);
+        }
+        li.appendChild(a);
+        list.appendChild(li);
+      });
+      list.hidden = results.length === 0;
+      input.setAttribute("aria-expanded", results.length ? "true" : "false");
+      active = -1;
+    }
+
+    function fetchSuggestions() {
+      var q = input.value.trim();
+      if (q === lastQuery) { return; }
+      lastQuery = q;
+      if (q.length < 2) { render([]); return; }
+      if (controller) { controller.abort(); }
+      controller = new AbortController();
+      fetch(url + "?q=" + encodeURIComponent(q), { signal: controller.signal, headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+        .then(function (data) { if (input.value.trim() === q) { render(data.results || []); } })
+        .catch(function () {});
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(fetchSuggestions, 150);
+    });
+    input.addEventListener("keydown", function (event) {
+      var opts = options();
+      if (event.key === "ArrowDown" && opts.length) {
+        event.preventDefault();
+        list.hidden = false;
+        highlight((active + 1) % opts.length);
+      } else if (event.key === "ArrowUp" && opts.length) {
+        event.preventDefault();
+        highlight(active <= 0 ? opts.length - 1 : active - 1);
+      } else if (event.key === "Enter" && active >= 0 && opts[active] && !list.hidden) {
+        event.preventDefault();
+        window.location.href = opts[active].querySelector("a").href;
+      } else if (event.key === "Escape") {
+        close();
+      }
+    });
+    input.addEventListener("blur", function () { setTimeout(close, 200); });
+  }
+
+  document.querySelectorAll("[data-es-company]").forEach(setup);
+})();
