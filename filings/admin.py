@@ -1,0 +1,477 @@
+"""The admin: upload filings through the one ingest pipeline, and browse, delete and
+re-derive the stored collection.
+
+Companies, filings and documents are derived from the submissions as filed, so the admin
+shows them read-only: an edit would be overwritten by the next ingest and would leave the
+search index behind. Changing the collection goes through `filings.ingest` (upload,
+delete, re-derive), which keeps the database, the stored files and the index in step.
+"""
+import itertools
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from filings.forms import UploadForm, too_large_message
+from filings.ingest import FAILED, NEW, UPDATED, delete_filing, ingest, rederive
+from filings.models import Company, Document, Filing, FilingParty, FormerName, Ingestion
+from filings.sources import display_name, open_upload
+
+csrf_protect_m = method_decorator(csrf_protect)
+
+# Room for the multipart framing around the files themselves, so a request is refused
+# on its Content-Length alone only when its files cannot possibly fit under the limit.
+MULTIPART_SLACK = 1024 * 1024
+
+
+@admin.display(description="uploaded by", ordering="uploaded_by__username")
+def uploader(ingestion):
+    """Who added a source: a staff member through the upload page, or the command."""
+    return ingestion.uploaded_by.get_username() if ingestion.uploaded_by else "ingest command"
+
+
+def _count_of(model, fk, counted="pk"):
+    """A correlated subquery counting `model` rows pointing at the outer row: unlike a
+    JOIN + COUNT, it stays right when the admin's search adds joins of its own."""
+    rows = (
+        model.objects.filter(**{fk: OuterRef("pk")})
+        .order_by()
+        .values(fk)
+        .annotate(n=Count(counted, distinct=counted != "pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+class ReadOnlyInline:
+    """An inline that shows stored rows and never edits them."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.fields, *self.readonly_fields]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DerivedModelAdmin(admin.ModelAdmin):
+    """Rows derived from filings: a user with the change permission may run this
+    admin's actions, but no single object is edited by hand, so its page is a view."""
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
+
+
+# --- Companies --------------------------------------------------------------------------
+
+
+class FormerNameInline(ReadOnlyInline, admin.TabularInline):
+    model = FormerName
+    fields = ["name", "changed_on"]
+
+
+@admin.register(Company)
+class CompanyAdmin(DerivedModelAdmin):
+    list_display = ["name", "padded_cik", "state_of_incorporation", "sic_code", "filing_count"]
+    search_fields = ["name", "cik"]
+    search_help_text = "A CIK (with or without leading zeros), or part of a current or former name."
+    fields = [
+        "name",
+        "cik",
+        ("sic_code", "sic_description"),
+        "irs_number",
+        "state_of_incorporation",
+        "fiscal_year_end",
+        "business_address",
+        "mail_address",
+        "profile_as_of",
+    ]
+    inlines = [FormerNameInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(filing_count=_count_of(FilingParty, "company", counted="filing"))
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        # One meaning of a company search everywhere: the site's CompanyQuerySet.
+        matching = Company.objects.matching(search_term).values("pk")
+        return queryset.filter(pk__in=matching), False
+
+    @admin.display(description="CIK", ordering="cik")
+    def padded_cik(self, company):
+        return company.padded_cik
+
+    @admin.display(description="filings", ordering="filing_count")
+    def filing_count(self, company):
+        url = reverse("admin:filings_filing_changelist")
+        return format_html(
+            '<a href="{}?parties__company__cik={}">{}</a>', url, company.cik, company.filing_count
+        )
+
+
+# --- Filings ----------------------------------------------------------------------------
+
+
+class FilingPartyInline(ReadOnlyInline, admin.TabularInline):
+    model = FilingParty
+    fields = ["role", "company", "name", "form_type", "file_number", "film_number"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("company")
+
+
+class DocumentInline(ReadOnlyInline, admin.TabularInline):
+    model = Document
+    fields = ["sequence", "type", "filename", "description", "kind", "size", "page"]
+    readonly_fields = ["page"]
+
+    def get_queryset(self, request):
+        # A filing's documents may hold hundreds of MB of text; none of it is shown here.
+        return (
+            super()
+            .get_queryset(request)
+            .defer("content", "text", "html")
+            .select_related("filing")
+        )
+
+    @admin.display(description="page")
+    def page(self, document):
+        return format_html('<a href="{}">view</a>', document.get_absolute_url())
+
+
+class IngestionInline(ReadOnlyInline, admin.TabularInline):
+    model = Ingestion
+    fields = ["created_at", uploader, "outcome", "source_name", "size", "sha256"]
+    verbose_name = "source"
+    verbose_name_plural = "sources (who added this filing, and when)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+
+@admin.register(Filing)
+class FilingAdmin(DerivedModelAdmin):
+    list_display = [
+        "form_type",
+        "accession_number",
+        "filed_on",
+        "first_filer",
+        "document_count",
+        "ingested_at",
+    ]
+    list_display_links = ["accession_number"]
+    list_filter = ["form_type", ("ingestions__uploaded_by", admin.RelatedOnlyFieldListFilter)]
+    date_hierarchy = "filed_on"
+    search_fields = ["accession_number", "parties__company__name", "parties__name"]
+    search_help_text = "An accession number (dashes optional), a company name or a CIK."
+    actions = ["rederive_selected"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "accession_number",
+                    "form_type",
+                    "filed_on",
+                    "period_of_report",
+                    "accepted_at",
+                    "effective_on",
+                    "date_of_change",
+                ]
+            },
+        ),
+        (
+            "Header",
+            {
+                "fields": [
+                    "items",
+                    "group_members",
+                    "public_document_count",
+                    "sec_act",
+                    "file_number",
+                    "film_number",
+                    "dialect",
+                    "warnings",
+                ]
+            },
+        ),
+        (
+            "Stored original",
+            {"fields": ["original_link", "original_size", "source_name", "ingested_at",
+                        "updated_at"]},
+        ),
+    ]
+    readonly_fields = ["original_link", "ingested_at", "updated_at"]
+    inlines = [FilingPartyInline, DocumentInline, IngestionInline]
+
+    def get_urls(self):
+        # The CSRF check is made inside the view, after the size check (see upload_view).
+        upload = self.admin_site.admin_view(csrf_exempt(self.upload_view))
+        return [
+            path("upload/", upload, name="filings_filing_upload"),
+            *super().get_urls(),
+        ]
+
+    def get_queryset(self, request):
+        first_filer = FilingParty.objects.filter(filing=OuterRef("pk")).order_by("position")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                first_filer=Subquery(first_filer.values("name")[:1]),
+                document_count=_count_of(Document, "filing"),
+            )
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        numbers = Q()
+        for term in search_term.split():
+            digits = term.replace("-", "")
+            if not digits.isdigit():
+                continue
+            if len(digits) == 18:
+                numbers |= Q(accession_number=f"{digits[:10]}-{digits[10:12]}-{digits[12:]}")
+            elif len(digits) <= 10:
+                numbers |= Q(parties__company__cik=int(digits))
+        if numbers:
+            found = queryset.filter(Q(pk__in=found.values("pk")) | numbers)
+            may_have_duplicates = True
+        return found, may_have_duplicates
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The company list links here with ?parties__company__cik=<cik>.
+        if lookup == "parties__company__cik":
+            return True
+        return super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="first filer", ordering="first_filer")
+    def first_filer(self, filing):
+        return filing.first_filer or "—"
+
+    @admin.display(description="documents", ordering="document_count")
+    def document_count(self, filing):
+        return filing.document_count
+
+    @admin.display(description="original")
+    def original_link(self, filing):
+        if not filing.original:
+            return "—"
+        url = reverse("filings:original", kwargs={"accession": filing.accession_number})
+        return format_html('<a href="{}">{}.txt</a>', url, filing.accession_number)
+
+    # Filings are added by uploading submissions, never typed in.
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect("admin:filings_filing_upload")
+
+    # --- Deleting: the database rows, the stored files and the index entries ---------
+
+    def delete_model(self, request, obj):
+        delete_filing(obj)
+
+    def delete_queryset(self, request, queryset):
+        for filing in queryset:
+            delete_filing(filing)
+
+    def get_deleted_objects(self, objs, request):
+        # The default walks every related row (loading each document's full text) and
+        # asks for delete permission on documents, which no one has one by one. A
+        # filing's parties, documents and sources always go with it: list counts.
+        filings = self.get_queryset(request).filter(pk__in=[f.pk for f in objs])
+        deleted, documents = [], 0
+        for filing in filings:
+            documents += filing.document_count
+            deleted.append(
+                format_html(
+                    "{} {} ({} documents)",
+                    filing.form_type,
+                    filing.accession_number,
+                    filing.document_count,
+                )
+            )
+        model_count = {
+            Filing._meta.verbose_name_plural: len(deleted),
+            Document._meta.verbose_name_plural: documents,
+        }
+        perms_needed = set() if self.has_delete_permission(request) else {"filing"}
+        return deleted, model_count, perms_needed, []
+
+    # --- Re-deriving -----------------------------------------------------------------
+
+    @admin.action(description="Re-derive from stored original", permissions=["change"])
+    def rederive_selected(self, request, queryset):
+        done, failures = 0, []
+        for filing in queryset:
+            outcomes = rederive(filing)
+            failed = [o for o in outcomes if o.status == FAILED]
+            if failed or not outcomes:
+                reason = failed[0].error if failed else "the original holds no such filing"
+                failures.append(f"{filing.accession_number}: {reason}")
+            else:
+                done += 1
+                self.log_change(request, filing, "Re-derived from the stored original.")
+        if done:
+            self.message_user(
+                request,
+                f"Re-derived and re-indexed {done} filing{'s' if done != 1 else ''}.",
+                messages.SUCCESS,
+            )
+        for failure in failures:
+            self.message_user(request, f"Could not re-derive {failure}", messages.ERROR)
+
+    # --- Uploading -------------------------------------------------------------------
+
+    def upload_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            # Refuse an oversized request before reading its body: files past
+            # FILE_UPLOAD_MAX_MEMORY_SIZE would otherwise be spooled to disk first.
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > settings.MAX_UPLOAD_BYTES + MULTIPART_SLACK:
+                return self._render_upload(
+                    request,
+                    UploadForm(),
+                    error=too_large_message(length, settings.MAX_UPLOAD_BYTES),
+                    status=413,
+                )
+        return self._upload(request)
+
+    @csrf_protect_m
+    def _upload(self, request):
+        if request.method != "POST":
+            return self._render_upload(request, UploadForm())
+        form = UploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            too_large = form.has_error("files", code="too_large")
+            return self._render_upload(request, form, status=413 if too_large else 200)
+        sources = itertools.chain.from_iterable(
+            open_upload(f.name, f, settings.MAX_EXPANDED_BYTES) for f in form.cleaned_data["files"]
+        )
+        summary = ingest(sources, user=request.user)
+        return self._render_upload(request, UploadForm(), summary=summary)
+
+    def _render_upload(self, request, form, summary=None, error="", status=200):
+        rows = []
+        if summary is not None:
+            accessions = {o.accession_number for o in summary.outcomes if o.status != FAILED}
+            admin_pks = dict(
+                Filing.objects.filter(accession_number__in=accessions).values_list(
+                    "accession_number", "pk"
+                )
+            )
+            for outcome in summary.outcomes:
+                pk = admin_pks.get(outcome.accession_number)
+                rows.append(
+                    {
+                        "outcome": outcome,
+                        "source": display_name(outcome.source),
+                        "admin_url": (
+                            reverse("admin:filings_filing_change", args=[pk]) if pk else ""
+                        ),
+                    }
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Upload filings",
+            "form": form,
+            "error": error,
+            "summary": summary,
+            "rows": rows,
+            "stored": NEW, "updated": UPDATED, "failed": FAILED,
+            "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
+            "has_view_permission": self.has_view_permission(request),
+        }
+        return TemplateResponse(
+            request, "admin/filings/filing/upload.html", context, status=status
+        )
+
+
+# --- Documents and sources ----------------------------------------------------------------
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "type", "kind", "filename", "size", "sanitizer_version"]
+    list_filter = ["kind", "sanitizer_version"]
+    list_select_related = ["filing"]
+    search_fields = ["filing__accession_number", "filename", "type", "description"]
+    fields = [
+        "filing",
+        "sequence",
+        "type",
+        "filename",
+        "description",
+        "kind",
+        "size",
+        "sanitizer_version",
+        "page",
+    ]
+    readonly_fields = ["page"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("content", "text", "html")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    # A document goes with its filing (delete the filing), never alone: the index
+    # and the filing's other documents would be left inconsistent.
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="page")
+    def page(self, document):
+        return format_html('<a href="{0}">{0}</a>', document.get_absolute_url())
+
+
+@admin.register(Ingestion)
+class IngestionAdmin(admin.ModelAdmin):
+    """Who added which source, when: a log, so nothing here is edited."""
+
+    list_display = ["created_at", uploader, "outcome", "source_name", "filing", "size"]
+    list_filter = ["outcome", ("uploaded_by", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["filing", "uploaded_by"]
+    date_hierarchy = "created_at"
+    search_fields = ["source_name", "filing__accession_number", "uploaded_by__username", "=sha256"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

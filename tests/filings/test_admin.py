@@ -1,0 +1,542 @@
+"""The admin: uploads through the ingest pipeline, their limits, and managing filings."""
+import gzip
+import io
+import re
+import tarfile
+import zipfile
+import zlib
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from filings.models import Company, Document, Filing, Ingestion
+from tests.conftest import corpus_file
+
+pytestmark = pytest.mark.django_db
+
+UPLOAD = "/admin/filings/filing/upload/"
+CHANGELIST = "/admin/filings/filing/"
+MB = 1024 * 1024
+
+TXT = "0000320193-99-000010.txt"  # 8-K, Apple Computer, 1999
+TXT_ACCESSION = "0000320193-99-000010"
+NC = "0001127602-25-004598.nc"  # Form 4 from the daily feed
+NC_ACCESSION = "0001127602-25-004598"
+HDR = "0001062993-24-012217.hdr.sgml"  # header only
+HDR_ACCESSION = "0001062993-24-012217"
+INDEX_HEADERS = "0001924152-24-000002-index-headers.html"
+INDEX_HEADERS_ACCESSION = "0001924152-24-000002"
+
+
+def read(name):
+    return corpus_file(name).read_bytes()
+
+
+def upload(name, data):
+    return SimpleUploadedFile(name, data, content_type="application/octet-stream")
+
+
+def post(client, *files, **extra):
+    return client.post(UPLOAD, {"files": list(files)}, **extra)
+
+
+def rows(response):
+    """(status, source, accession) of each result line on the upload page."""
+    html = response.content.decode()
+    found = []
+    for row in re.findall(r'<tr class="outcome outcome-(\w+)">(.*?)</tr>', html, re.S):
+        status, body = row
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", body, re.S)
+        accession = re.sub(r"<[^>]+>", "", cells[2]).strip() if status != "failed" else ""
+        found.append((status, cells[1].strip(), accession))
+    return found
+
+
+def error_reasons(response):
+    html = response.content.decode()
+    return re.findall(r'<td colspan="4" class="errornote">(.*?)</td>', html, re.S)
+
+
+def stored_files(tmp_path):
+    root = tmp_path / "files"
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def indexed(accession):
+    """How many of this filing's documents the search index holds."""
+    from whoosh.query import Term
+
+    from search import index
+
+    with index.open_index().searcher() as searcher:
+        return len(searcher.search(Term("accession", accession), limit=None))
+
+
+def zip_of(members):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buf.getvalue()
+
+
+def tar_of(members, mode="w:gz"):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode) as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def zeros_gzip(total):
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = bytes(MB)
+    return b"".join([compressor.compress(zeros) for _ in range(total // MB)] + [compressor.flush()])
+
+
+def assert_nothing_stored(tmp_path):
+    assert Filing.objects.count() == 0
+    assert Ingestion.objects.count() == 0
+    assert Company.objects.count() == 0
+    assert stored_files(tmp_path) == []
+
+
+@pytest.fixture
+def staff_viewer(db):
+    """Staff who may look at filings but not add them."""
+    user = User.objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_filing"))
+    return user
+
+
+@pytest.fixture
+def staff_uploader(db):
+    """Staff with just the add permission (not a superuser)."""
+    user = User.objects.create_user("uploader", password="pw", is_staff=True)
+    user.user_permissions.add(
+        Permission.objects.get(codename="add_filing"),
+        Permission.objects.get(codename="view_filing"),
+    )
+    return user
+
+
+# --- Accepted formats ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, accession",
+    [
+        (TXT, TXT_ACCESSION),
+        (NC, NC_ACCESSION),
+        (HDR, HDR_ACCESSION),
+        (INDEX_HEADERS, INDEX_HEADERS_ACCESSION),
+    ],
+)
+def test_each_plain_format_is_stored_and_listed_as_new(admin_client, admin_user, name, accession):
+    response = post(admin_client, upload(name, read(name)))
+    assert response.status_code == 200
+    assert rows(response) == [("new", name, accession)]
+    filing = Filing.objects.get(accession_number=accession)
+    assert f'href="{filing.get_absolute_url()}"' in response.content.decode()
+    assert filing.ingestions.get().uploaded_by == admin_user
+
+
+@pytest.mark.parametrize(
+    "archive_name, make, sources",
+    [
+        ("filing.txt.gz", lambda txt, nc: gzip.compress(txt), ["filing.txt"]),
+        ("batch.zip", lambda txt, nc: zip_of({TXT: txt, NC: nc}),
+         [f"batch.zip!{TXT}", f"batch.zip!{NC}"]),
+        ("batch.tar.gz", lambda txt, nc: tar_of({TXT: txt, NC: nc}),
+         [f"batch.tar!{TXT}", f"batch.tar!{NC}"]),
+        ("batch.tar", lambda txt, nc: tar_of({TXT: txt, NC: nc}, mode="w"),
+         [f"batch.tar!{TXT}", f"batch.tar!{NC}"]),
+    ],
+)
+def test_each_archive_format_is_opened_and_every_submission_listed(
+    admin_client, archive_name, make, sources
+):
+    data = make(read(TXT), read(NC))
+    response = post(admin_client, upload(archive_name, data))
+    assert response.status_code == 200
+    expected = [TXT_ACCESSION, NC_ACCESSION][: len(sources)]
+    assert rows(response) == [("new", s, a) for s, a in zip(sources, expected, strict=True)]
+    assert set(Filing.objects.values_list("accession_number", flat=True)) == set(expected)
+
+
+def test_several_files_in_one_upload_each_get_a_line(admin_client):
+    response = post(admin_client, upload(TXT, read(TXT)), upload(NC, read(NC)))
+    assert rows(response) == [("new", TXT, TXT_ACCESSION), ("new", NC, NC_ACCESSION)]
+    assert "2 files, filings: 2 new, 0 updated, 0 unchanged, 0 failed" in response.content.decode()
+
+
+def test_an_uploaded_filing_is_searchable_when_the_page_returns(admin_client):
+    post(admin_client, upload(TXT, read(TXT)))
+    filing = Filing.objects.get(accession_number=TXT_ACCESSION)
+    assert indexed(TXT_ACCESSION) == filing.documents.count() > 0
+
+
+def test_uploading_the_same_bytes_again_is_unchanged(admin_client):
+    post(admin_client, upload(TXT, read(TXT)))
+    response = post(admin_client, upload("again.txt", read(TXT)))
+    assert rows(response) == [("unchanged", "again.txt", TXT_ACCESSION)]
+    assert Ingestion.objects.count() == 1
+
+
+def test_a_changed_copy_of_a_filing_is_updated(admin_client):
+    post(admin_client, upload(TXT, read(TXT)))
+    changed = read(TXT).replace(b"</DOCUMENT>", b"Corrected copy.\n</DOCUMENT>", 1)
+    response = post(admin_client, upload("corrected.txt", changed))
+    assert rows(response) == [("updated", "corrected.txt", TXT_ACCESSION)]
+    assert Ingestion.objects.filter(filing__accession_number=TXT_ACCESSION).count() == 2
+
+
+def test_staff_with_only_the_add_permission_may_upload(client, staff_uploader):
+    client.force_login(staff_uploader)
+    assert client.get(UPLOAD).status_code == 200
+    response = post(client, upload(TXT, read(TXT)))
+    assert rows(response) == [("new", TXT, TXT_ACCESSION)]
+    assert Ingestion.objects.get().uploaded_by == staff_uploader
+
+
+# --- Refusals ------------------------------------------------------------------------------
+
+
+def test_an_upload_past_the_size_limit_is_refused_naming_the_limit(
+    admin_client, settings, tmp_path
+):
+    settings.MAX_UPLOAD_BYTES = 4000
+    response = post(admin_client, upload(TXT, read(TXT)))  # 5.9 KB
+    assert response.status_code == 413
+    text = response.content.decode()
+    assert "the most one upload may hold is 3.9\xa0KB" in text
+    assert "MAX_UPLOAD_MB" in text
+    assert_nothing_stored(tmp_path)
+
+
+def test_a_request_far_past_the_limit_is_refused_before_its_body_is_read(
+    admin_client, settings, tmp_path, monkeypatch
+):
+    settings.MAX_UPLOAD_BYTES = 4000
+
+    def no_parsing(request):
+        raise AssertionError("the body of an oversized request was parsed")
+
+    monkeypatch.setattr("django.http.request.HttpRequest._load_post_and_files", no_parsing)
+    response = post(admin_client, upload("big.txt", bytes(2 * MB)))
+    assert response.status_code == 413
+    assert "the most one upload may hold is 3.9\xa0KB" in response.content.decode()
+    assert_nothing_stored(tmp_path)
+
+
+def test_a_gzip_bomb_is_refused(admin_client, settings, tmp_path):
+    settings.MAX_EXPANDED_BYTES = 4 * MB
+    response = post(admin_client, upload("bomb.txt.gz", zeros_gzip(64 * MB)))
+    assert response.status_code == 200
+    assert rows(response) == [("failed", "bomb.txt.gz", "")]
+    [reason] = error_reasons(response)
+    assert "expands past the limit of 4 MB (refused as a possible archive bomb)" in reason
+    assert_nothing_stored(tmp_path)
+
+
+def test_a_zip_member_expanding_past_the_limit_is_refused(admin_client, settings, tmp_path):
+    settings.MAX_EXPANDED_BYTES = 4 * MB
+    response = post(admin_client, upload("bomb.zip", zip_of({"zeros.txt": bytes(16 * MB)})))
+    assert rows(response) == [("failed", "bomb.zip", "")]
+    assert "zeros.txt would expand past the limit of 4 MB" in error_reasons(response)[0]
+    assert_nothing_stored(tmp_path)
+
+
+def test_a_bomb_nested_inside_an_archive_is_refused(admin_client, settings, tmp_path):
+    settings.MAX_EXPANDED_BYTES = 4 * MB
+    nested = zip_of({"inner.tar.gz": tar_of({"zeros.txt": bytes(16 * MB)})})
+    response = post(admin_client, upload("nested.zip", nested))
+    assert [r[0] for r in rows(response)] == ["failed"]
+    assert "archive bomb" in error_reasons(response)[0]
+    assert_nothing_stored(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name, make",
+    [
+        ("broken.zip", lambda data: zip_of({TXT: data})[:300]),
+        ("broken.txt.gz", lambda data: gzip.compress(data)[:300]),
+    ],
+)
+def test_a_broken_archive_is_refused_with_the_reason(admin_client, tmp_path, name, make):
+    response = post(admin_client, upload(name, make(read(TXT))))
+    assert rows(response) == [("failed", name, "")]
+    assert error_reasons(response)[0].startswith("broken archive:")
+    assert_nothing_stored(tmp_path)
+
+
+def test_a_file_that_is_not_a_submission_fails_and_stores_nothing(admin_client, tmp_path):
+    text = b"Shopping list: eggs, flour, 12 lemons.\nNothing to do with the SEC.\n" * 20
+    response = post(admin_client, upload("notes.txt", text))
+    assert response.status_code == 200
+    assert rows(response) == [("failed", "notes.txt", "")]
+    [reason] = error_reasons(response)
+    assert reason.strip()
+    assert_nothing_stored(tmp_path)
+
+
+def test_a_bad_member_fails_alone_and_the_good_ones_are_stored(admin_client):
+    archive = zip_of({TXT: read(TXT), "junk.txt": b"not a filing\n" * 10})
+    response = post(admin_client, upload("mixed.zip", archive))
+    assert rows(response) == [("new", f"mixed.zip!{TXT}", TXT_ACCESSION),
+                              ("failed", "mixed.zip!junk.txt", "")]
+    assert list(Filing.objects.values_list("accession_number", flat=True)) == [TXT_ACCESSION]
+
+
+def test_an_upload_without_files_asks_for_them(admin_client):
+    response = admin_client.post(UPLOAD, {})
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+
+
+def test_staff_without_the_add_permission_get_403(client, staff_viewer, tmp_path):
+    client.force_login(staff_viewer)
+    assert client.get(UPLOAD).status_code == 403
+    assert post(client, upload(TXT, read(TXT))).status_code == 403
+    assert_nothing_stored(tmp_path)
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, tmp_path):
+    response = client.get(UPLOAD)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/?next=")
+    assert post(client, upload(TXT, read(TXT))).status_code == 302
+    assert_nothing_stored(tmp_path)
+
+
+def test_non_staff_users_cannot_upload(client, tmp_path):
+    user = User.objects.create_user("outsider", password="pw")
+    user.user_permissions.add(Permission.objects.get(codename="add_filing"))
+    client.force_login(user)
+    assert post(client, upload(TXT, read(TXT))).status_code == 302
+    assert_nothing_stored(tmp_path)
+
+
+def test_an_upload_without_a_csrf_token_is_refused(admin_user, tmp_path):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    assert post(client, upload(TXT, read(TXT))).status_code == 403
+    assert_nothing_stored(tmp_path)
+
+    page = client.get(UPLOAD)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+    response = client.post(UPLOAD, {"files": [upload(TXT, read(TXT))],
+                                    "csrfmiddlewaretoken": token})
+    assert rows(response) == [("new", TXT, TXT_ACCESSION)]
+
+
+# --- The changelists -------------------------------------------------------------------------
+
+
+def test_the_filing_list_offers_upload_only_to_those_who_may(client, staff_viewer, staff_uploader):
+    client.force_login(staff_uploader)
+    assert f'href="{UPLOAD}"' in client.get(CHANGELIST).content.decode()
+    client.force_login(staff_viewer)
+    page = client.get(CHANGELIST)
+    assert page.status_code == 200
+    assert f'href="{UPLOAD}"' not in page.content.decode()
+
+
+def test_adding_a_filing_by_hand_leads_to_the_upload_page(admin_client):
+    response = admin_client.get(reverse("admin:filings_filing_add"))
+    assert response.status_code == 302
+    assert response["Location"] == UPLOAD
+
+
+def test_the_filing_list_shows_form_accession_first_filer_and_documents(
+    admin_client, ingest_paths
+):
+    ingest_paths(corpus_file(TXT))
+    filing = Filing.objects.get()
+    html = admin_client.get(CHANGELIST).content.decode()
+    assert TXT_ACCESSION in html
+    assert '<td class="field-form_type">8-K</td>' in html
+    assert filing.parties.order_by("position").first().name in html
+    assert f'<td class="field-document_count">{filing.documents.count()}</td>' in html
+
+
+def test_the_filing_list_makes_the_same_queries_for_one_filing_or_many(
+    admin_client, ingest_paths
+):
+    ingest_paths(corpus_file(TXT))
+    with CaptureQueriesContext(connection) as one:
+        assert admin_client.get(CHANGELIST).status_code == 200
+    ingest_paths(*(corpus_file(n) for n in (NC, HDR, INDEX_HEADERS, "0000842517-24-000086.txt")))
+    assert Filing.objects.count() == 5
+    with CaptureQueriesContext(connection) as many:
+        assert admin_client.get(CHANGELIST).status_code == 200
+    assert len(many) == len(one)
+
+
+@pytest.mark.parametrize(
+    "term",
+    [TXT_ACCESSION, TXT_ACCESSION.replace("-", ""), "apple computer", "320193", "0000320193"],
+)
+def test_filings_are_found_by_accession_company_name_and_cik(admin_client, ingest_paths, term):
+    ingest_paths(corpus_file(TXT), corpus_file(NC))
+    response = admin_client.get(CHANGELIST, {"q": term})
+    assert response.status_code == 200
+    found = [f.accession_number for f in response.context["cl"].result_list]
+    assert found == [TXT_ACCESSION]
+
+
+def test_the_company_list_finds_by_cik_and_name_and_links_its_filings(admin_client, ingest_paths):
+    ingest_paths(corpus_file(TXT), corpus_file(NC))
+    for term in ("0000320193", "320193", "APPLE"):
+        response = admin_client.get("/admin/filings/company/", {"q": term})
+        assert [c.cik for c in response.context["cl"].result_list] == [320193], term
+    html = response.content.decode()
+    assert '?parties__company__cik=320193">1</a>' in html
+    listed = admin_client.get(CHANGELIST, {"parties__company__cik": "320193"})
+    assert [f.accession_number for f in listed.context["cl"].result_list] == [TXT_ACCESSION]
+
+
+def test_the_filing_page_is_read_only_with_parties_documents_and_uploader(
+    admin_client, admin_user
+):
+    post(admin_client, upload(TXT, read(TXT)))
+    filing = Filing.objects.get()
+    url = reverse("admin:filings_filing_change", args=[filing.pk])
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="_save"' not in html
+    # The sources inline says who uploaded it.
+    assert re.search(rf'class="field-uploader">\s*<p>{admin_user.username}</p>', html)
+    assert re.search(rf'class="field-name">\s*<p>{filing.parties.get().name}</p>', html)
+    assert reverse("filings:original", kwargs={"accession": TXT_ACCESSION}) in html
+    # No document's text is put on the page, only links to the documents.
+    document = filing.documents.first()
+    assert document.get_absolute_url() in html
+    assert admin_client.post(url, {"form_type": "10-K"}).status_code == 403
+    assert Filing.objects.get().form_type == "8-K"
+
+
+def test_the_document_list_and_page_never_load_document_text(admin_client, ingest_paths):
+    ingest_paths(corpus_file(TXT))
+    document = Document.objects.get()
+    with CaptureQueriesContext(connection) as queries:
+        listing = admin_client.get("/admin/filings/document/")
+        page = admin_client.get(reverse("admin:filings_document_change", args=[document.pk]))
+    assert listing.status_code == page.status_code == 200
+    selects = [q["sql"] for q in queries if '"filings_document"' in q["sql"]]
+    assert selects
+    assert not any('"filings_document"."text"' in sql for sql in selects)
+    assert not any('"filings_document"."content"' in sql for sql in selects)
+
+
+def test_the_ingestion_list_shows_who_uploaded_what_and_when(
+    admin_client, admin_user, ingest_paths
+):
+    post(admin_client, upload(TXT, read(TXT)))
+    ingest_paths(corpus_file(NC))
+    response = admin_client.get("/admin/filings/ingestion/")
+    listed = {
+        i.filing.accession_number: (i.uploaded_by, i.source_name)
+        for i in response.context["cl"].result_list
+    }
+    assert listed == {TXT_ACCESSION: (admin_user, TXT), NC_ACCESSION: (None, str(corpus_file(NC)))}
+    html = response.content.decode()
+    assert f'<td class="field-uploader">{admin_user.username}</td>' in html
+    assert '<td class="field-uploader">ingest command</td>' in html
+    assert html.count('<th class="field-created_at nowrap">') == 2
+
+
+# --- Actions: delete and re-derive ------------------------------------------------------------
+
+
+def test_deleting_selected_filings_removes_rows_files_and_index_entries(
+    admin_client, tmp_path, django_capture_on_commit_callbacks
+):
+    post(admin_client, upload(TXT, read(TXT)), upload(NC, read(NC)))
+    txt, nc = Filing.objects.get(accession_number=TXT_ACCESSION), Filing.objects.get(
+        accession_number=NC_ACCESSION
+    )
+    assert indexed(TXT_ACCESSION) > 0
+    original = tmp_path / "files" / txt.original.name
+    assert original.exists()
+
+    confirm = admin_client.post(
+        CHANGELIST, {"action": "delete_selected", "_selected_action": [txt.pk]}
+    )
+    assert confirm.status_code == 200
+    assert "Are you sure" in confirm.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = admin_client.post(
+            CHANGELIST, {"action": "delete_selected", "_selected_action": [txt.pk], "post": "yes"}
+        )
+    assert done.status_code == 302
+    assert list(Filing.objects.values_list("pk", flat=True)) == [nc.pk]
+    assert not Document.objects.filter(filing_id=txt.pk).exists()
+    assert not original.exists()
+    assert indexed(TXT_ACCESSION) == 0
+    assert indexed(NC_ACCESSION) > 0
+
+
+def test_deleting_one_filing_from_its_page_removes_its_index_entries(admin_client):
+    post(admin_client, upload(TXT, read(TXT)))
+    filing = Filing.objects.get()
+    url = reverse("admin:filings_filing_delete", args=[filing.pk])
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not Filing.objects.exists()
+    assert indexed(TXT_ACCESSION) == 0
+
+
+def test_staff_without_delete_permission_cannot_delete(client, staff_uploader):
+    client.force_login(staff_uploader)
+    post(client, upload(TXT, read(TXT)))
+    filing = Filing.objects.get()
+    response = client.post(reverse("admin:filings_filing_delete", args=[filing.pk]),
+                           {"post": "yes"})
+    assert response.status_code == 403
+    assert Filing.objects.exists()
+
+
+def test_rederive_rebuilds_derived_text_and_index_from_the_stored_original(admin_client):
+    post(admin_client, upload(TXT, read(TXT)))
+    filing = Filing.objects.get()
+    fresh = {d.pk: (d.text, d.html) for d in filing.documents.all()}
+    filing.documents.update(text="stale", html="<p>stale</p>", sanitizer_version="0")
+    from search import index
+
+    index.remove_filings([TXT_ACCESSION])
+    assert indexed(TXT_ACCESSION) == 0
+
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "rederive_selected", "_selected_action": [filing.pk]},
+        follow=True,
+    )
+    assert "Re-derived and re-indexed 1 filing." in response.content.decode()
+    documents = list(Filing.objects.get().documents.all())
+    assert {(d.text, d.html) for d in documents} == set(fresh.values())
+    assert all(d.sanitizer_version != "0" for d in documents)
+    assert indexed(TXT_ACCESSION) == len(documents)
+
+
+def test_rederive_reports_a_filing_without_an_original(admin_client, ingest_paths):
+    ingest_paths(corpus_file(TXT))
+    filing = Filing.objects.get()
+    Filing.objects.filter(pk=filing.pk).update(original="")
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "rederive_selected", "_selected_action": [filing.pk]},
+        follow=True,
+    )
+    assert (
+        f"Could not re-derive {TXT_ACCESSION}: no stored original to re-derive from"
+        in response.content.decode()
+    )
