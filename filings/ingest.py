@@ -133,6 +133,11 @@ def _derive(doc: sub.Document, resolve) -> tuple[str, str]:
         return "", ""
     if kind.renders_as_html:
         return extract_text(doc.kind, doc.text), sanitize_html(doc.text, resolve)
+    if kind == Kind.XML:
+        # Forms 3/4/5, 13F tables and Form D as tables; other XML pretty-printed.
+        from filings.xmlview import xml_to_html
+
+        return extract_text(doc.kind, doc.text), xml_to_html(doc.text)
     return extract_text(doc.kind, doc.text), text_to_html(doc.text)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from filings import api, views
+from filings import api, feeds, views
 
 app_name = "filings"
 urlpatterns = [
@@ -11,4 +11,22 @@ urlpatterns = [
     path("filings/<str:accession>/<int:sequence>/", views.document_detail, name="document"),
     path("filings/<str:accession>/files/<path:filename>", views.attachment, name="attachment"),
     path("companies/<str:cik>/", views.company_detail, name="company"),
+    path("companies/<str:cik>/feed/", feeds.CompanyFilingsFeed(), name="company-feed"),
+    # EDGAR's own paths: swap sec.gov for this host in any EDGAR link.
+    re_path(r"^Archives/edgar/data/(?P<cik>\d+)/?$", views.edgar_company, name="edgar-company"),
+    re_path(
+        r"^Archives/edgar/data/(?P<cik>\d+)/(?P<accession>\d{10}-\d{2}-\d{6})\.txt$",
+        views.edgar_submission,
+        name="edgar-submission",
+    ),
+    re_path(
+        r"^Archives/edgar/data/(?P<cik>\d+)/(?P<accession>\d{18})/?$",
+        views.edgar_submission,
+        name="edgar-folder",
+    ),
+    re_path(
+        r"^Archives/edgar/data/(?P<cik>\d+)/(?P<folder>\d{18})/(?P<filename>[^/]+)$",
+        views.edgar_file,
+        name="edgar-file",
+    ),
 ]

@@ -1,0 +1,145 @@
+"""Marking search hits in a document's stored, sanitized HTML (`?q=` on a document page).
+
+Hits are wrapped in `<mark class="hit" id="es-hit-N">` in text nodes only, so tags and
+attributes are never touched. The query is untrusted: it only ever becomes a regular
+expression (from the search app, or escaped words here) and never reaches the markup.
+"""
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+from lxml import html as lxml_html
+
+# Past this many hits the rest are left unmarked: a bar saying "hit 3 of 5,000" helps
+# nobody, and marking is the only page work that grows with the document.
+MAX_HITS = 2000
+HIT_ID = "es-hit-{}"
+_WORD = re.compile(r"[\w][\w.'&-]*\w|\w", re.UNICODE)
+# Words of the query language that are not text to find.
+_OPERATORS = {"AND", "OR", "NOT", "TO"}
+
+
+def pattern_for(q: str) -> re.Pattern | None:
+    """The search app's pattern for `q` when it provides one, else a plain word match."""
+    q = (q or "").strip()
+    if not q:
+        return None
+    try:
+        from search.query import highlight_pattern
+    except ImportError:
+        return fallback_pattern(q)
+    try:
+        return highlight_pattern(q)
+    except Exception:  # noqa: BLE001 - a query the search app rejects still shows the page
+        return fallback_pattern(q)
+
+
+def fallback_pattern(q: str) -> re.Pattern | None:
+    """Whole-word, case-insensitive matches of the query's words (field prefixes,
+    operators and quotes dropped); a phrase in quotes matches as a phrase."""
+    alternatives = []
+    for phrase in re.findall(r'"([^"]+)"', q):
+        words = _WORD.findall(phrase)
+        if words:
+            alternatives.append(r"\s+".join(re.escape(w) for w in words))
+    rest = re.sub(r'"[^"]*"', " ", q)
+    for token in rest.split():
+        if token in _OPERATORS or token.startswith("-"):
+            continue
+        if ":" in token:  # a field filter such as form:8-K finds filings, not text
+            continue
+        alternatives.extend(re.escape(word) for word in _WORD.findall(token))
+    if not alternatives:
+        return None
+    alternatives.sort(key=len, reverse=True)  # longest first: "net income" before "net"
+    return re.compile(r"(?<!\w)(?:" + "|".join(dict.fromkeys(alternatives)) + r")(?!\w)", re.I)
+
+
+def highlight(html: str, pattern: re.Pattern | None) -> tuple[str, int]:
+    """`html` with each match of `pattern` in its text wrapped in a numbered mark, and
+    the number of marks made."""
+    if not html or pattern is None:
+        return html, 0
+    try:
+        root = lxml_html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html, 0
+    count = 0
+    # Collect first (marking inserts elements that must not be visited again). A text
+    # comes at an element's start, a tail at its end: that is reading order.
+    for event, el in list(etree.iterwalk(root, events=("start", "end"))):
+        if count >= MAX_HITS:
+            break
+        if not isinstance(el.tag, str):  # comments, processing instructions
+            continue
+        if event == "start" and el.text:
+            count = _mark_text(el, pattern, count)
+        elif event == "end" and el is not root and el.tail:
+            count = _mark_tail(el, pattern, count)
+    if count == 0:
+        return html, 0
+    parts = [root.text and _escape(root.text) or ""]
+    parts.extend(lxml_html.tostring(child, encoding="unicode") for child in root)
+    return "".join(parts), count
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _split(text: str, pattern: re.Pattern, count: int) -> list[str]:
+    """Text pieces alternating plain, hit, plain, hit, ... (odd indexes are hits)."""
+    pieces, last = [], 0
+    for m in pattern.finditer(text):
+        if not m.group(0) or count + len(pieces) // 2 >= MAX_HITS:
+            if not m.group(0):
+                continue
+            break
+        pieces.append(text[last : m.start()])
+        pieces.append(m.group(0))
+        last = m.end()
+    if not pieces:
+        return []
+    pieces.append(text[last:])
+    return pieces
+
+
+def _mark(text: str, count: int) -> etree._Element:
+    mark = etree.Element("mark")
+    mark.set("class", "hit")
+    mark.set("id", HIT_ID.format(count))
+    mark.text = text
+    return mark
+
+
+def _mark_text(el, pattern, count) -> int:
+    pieces = _split(el.text, pattern, count)
+    if not pieces:
+        return count
+    el.text = pieces[0]
+    marks = []
+    for i in range(1, len(pieces), 2):
+        count += 1
+        mark = _mark(pieces[i], count)
+        mark.tail = pieces[i + 1]
+        marks.append(mark)
+    for offset, mark in enumerate(marks):
+        el.insert(offset, mark)
+    return count
+
+
+def _mark_tail(el, pattern, count) -> int:
+    pieces = _split(el.tail, pattern, count)
+    if not pieces:
+        return count
+    el.tail = pieces[0]
+    parent = el.getparent()
+    index = parent.index(el)
+    for i in range(1, len(pieces), 2):
+        count += 1
+        mark = _mark(pieces[i], count)
+        mark.tail = pieces[i + 1]
+        index += 1
+        parent.insert(index, mark)
+    return count
