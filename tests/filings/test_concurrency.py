@@ -1,0 +1,192 @@
+"""An `ingest` run and admin uploads at the same time, as in production: separate
+processes sharing one DATA_DIR (SQLite database, stored files, Whoosh index). Neither
+may lose the other's filings, and the index must hold every one of them."""
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from tests.conftest import corpus_file
+
+pytestmark = pytest.mark.corpus
+
+ROOT = Path(__file__).resolve().parents[2]
+
+INGESTED = [
+    "0000014272-94-000003.txt",
+    "0000037996-94-000005.txt",
+    "0000072333-23-000015.txt",
+    "0000796343-23-000044.txt",
+    "0000943374-24-000509.txt",
+    "0001010412-10-000078.txt",
+    "0001193125-23-048785.txt",
+    "0001213900-25-026186.txt",
+    "0001628280-25-058337.txt",
+]
+UPLOADED = [
+    "0000320193-97-000011.txt",
+    "0000320193-99-000002.txt",
+    "0000912057-00-023442.txt",
+    "0001779026-23-000027.txt",
+]
+# Given to both at once: one stores it, the other finds it already there.
+BOTH = "0000320193-97-000014.txt"
+
+# Each helper process sets Django up first, then waits for the same "go" file, so the
+# two really run side by side; each prints its start and end times and what it did.
+PREAMBLE = """
+import json, os, sys, time
+import django
+django.setup()
+go = sys.argv[1]
+while not os.path.exists(go):
+    time.sleep(0.01)
+started = time.time()
+"""
+
+INGEST = PREAMBLE + """
+import io
+
+from django.core.management import call_command
+
+out = io.StringIO()
+call_command("ingest", *sys.argv[2:], "--no-progress", stdout=out)
+print(json.dumps({"started": started, "ended": time.time(), "summary": out.getvalue()}))
+"""
+
+UPLOAD = PREAMBLE + """
+import re
+
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+user = User.objects.create_superuser("uploader", password="x")
+client = Client()
+client.force_login(user)
+results = []
+for path in sys.argv[2:]:
+    with open(path, "rb") as fh:
+        upload = SimpleUploadedFile(os.path.basename(path), fh.read())
+    response = client.post("/admin/filings/filing/upload/", {"files": [upload]})
+    results.append(response.status_code)
+    results.extend(re.findall(r'<tr class="outcome outcome-(\\w+)">', response.content.decode()))
+print(json.dumps({"started": started, "ended": time.time(), "results": results}))
+"""
+
+
+def run_django(env, *args):
+    subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
+        capture_output=True, timeout=120,
+    )
+
+
+def start(env, code, *args):
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def finish(process):
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def accession_of(path):
+    return Path(path).name[:20]
+
+
+@pytest.fixture
+def data_env(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    env = {
+        k: v for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "SEARCH_INDEX_DIR", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        DATA_DIR=str(data),
+        DJANGO_SETTINGS_MODULE="config.settings",
+        ALLOWED_HOSTS="testserver",
+        LOG_LEVEL="ERROR",
+        PYTHONPATH=str(ROOT),
+    )
+    run_django(env, "migrate", "--noinput")
+    return data, env
+
+
+def stored_documents(data):
+    """{accession: [documents]} straight from the shared database file."""
+    db = sqlite3.connect(data / "db.sqlite3")
+    try:
+        rows = db.execute(
+            "SELECT f.accession_number, d.kind, d.type, d.filename, length(d.text) > 0 "
+            "FROM filings_filing f LEFT JOIN filings_document d ON d.filing_id = f.id"
+        ).fetchall()
+    finally:
+        db.close()
+    found = {}
+    for accession, kind, doc_type, filename, has_text in rows:
+        documents = found.setdefault(accession, [])
+        if kind is not None:
+            documents.append(
+                SimpleNamespace(kind=kind, type=doc_type, filename=filename,
+                                text="x" if has_text else "")
+            )
+    return found
+
+
+def test_an_ingest_run_and_uploads_at_the_same_time_lose_nothing(data_env, settings, tmp_path):
+    data, env = data_env
+    ingested = [str(corpus_file(n)) for n in [*INGESTED, BOTH]]
+    uploaded = [str(corpus_file(n)) for n in [BOTH, *UPLOADED]]
+    go = tmp_path / "go"
+
+    ingest = start(env, INGEST, str(go), *ingested)
+    upload = start(env, UPLOAD, str(go), *uploaded)
+    time.sleep(1.0)  # let both set Django up
+    go.touch()
+    ingest_run, upload_run = finish(ingest), finish(upload)
+
+    assert ingest_run["summary"].startswith(f"{len(ingested)} files, filings: ")
+    # The two really overlapped.
+    assert ingest_run["started"] < upload_run["ended"]
+    assert upload_run["started"] < ingest_run["ended"]
+    # Every upload was answered, each with one line; the shared file was stored once.
+    results = upload_run["results"]
+    assert results.count(200) == len(uploaded)
+    lines = [r for r in results if r != 200]
+    assert len(lines) == len(uploaded)
+    assert "failed" not in lines
+    assert lines[1:] == ["new"] * len(UPLOADED)
+    assert lines[0] in ("new", "unchanged")
+
+    documents = stored_documents(data)
+    expected = {accession_of(p) for p in ingested + uploaded}
+    assert set(documents) == expected
+    assert all(documents[a] for a in expected), "a filing lost its documents"
+
+    # The index holds exactly the indexable documents of every filing from both.
+    from whoosh.query import Term
+
+    from search import index
+
+    settings.SEARCH_INDEX_DIR = data / "index"
+    with index.open_index().searcher() as searcher:
+        for accession in sorted(expected):
+            want = sum(1 for d in documents[accession] if index.is_indexable(d))
+            got = len(searcher.search(Term("accession", accession), limit=None))
+            assert got == want > 0, accession
+        assert searcher.doc_count() == sum(
+            1 for docs in documents.values() for d in docs if index.is_indexable(d)
+        )
