@@ -1,0 +1,71 @@
+"""Marking `?q=` hits in stored document HTML (filings.highlight)."""
+import re
+
+from filings.highlight import MAX_HITS, fallback_pattern, highlight
+
+WORD = re.compile(r"revenue", re.I)
+
+
+def marks(html):
+    return re.findall(r'<mark class="hit" id="es-hit-(\d+)">(.*?)</mark>', html)
+
+
+def test_hits_are_numbered_in_reading_order_across_nested_elements():
+    html = "<p>Revenue <b>up</b>; revenue</p>tail revenue<div><i>revenue</i></div>"
+    out, count = highlight(html, WORD)
+    assert count == 4
+    assert [int(n) for n, _ in marks(out)] == [1, 2, 3, 4]
+    # The tail of </p> comes before the <div>, after the paragraph's own hits.
+    assert out.index('id="es-hit-3">revenue</mark>') < out.index("<div>")
+    assert out.startswith('<p><mark class="hit" id="es-hit-1">Revenue</mark> <b>up</b>; ')
+
+
+def test_attributes_and_tags_are_never_touched():
+    html = '<a href="#revenue" title="revenue">Total revenue</a><img alt="revenue">'
+    out, count = highlight(html, WORD)
+    assert count == 1
+    assert 'href="#revenue" title="revenue"' in out
+    assert '<img alt="revenue">' in out
+    assert out.endswith(
+        'Total <mark class="hit" id="es-hit-1">revenue</mark></a><img alt="revenue">'
+    )
+
+
+def test_text_stays_escaped():
+    out, count = highlight("<p>a &lt;script&gt; revenue &amp; b</p>", WORD)
+    assert count == 1
+    assert "&lt;script&gt;" in out and "&amp; b" in out
+    assert "<script>" not in out
+
+
+def test_no_pattern_or_no_hit_returns_the_stored_html_unchanged():
+    html = "<p>Nothing to see</p>"
+    assert highlight(html, None) == (html, 0)
+    assert highlight(html, WORD) == (html, 0)
+    assert highlight("", WORD) == ("", 0)
+
+
+def test_marking_stops_at_the_cap():
+    html = "<pre>" + "revenue " * (MAX_HITS + 50) + "</pre>"
+    out, count = highlight(html, WORD)
+    assert count == MAX_HITS
+    assert len(marks(out)) == MAX_HITS
+    assert out.count("revenue") == MAX_HITS + 50  # the rest is still there, unmarked
+
+
+def test_fallback_pattern_matches_words_and_phrases_not_operators_or_filters():
+    pattern = fallback_pattern('"net income" AND revenue -loss form:8-K cik:320193')
+    assert pattern.search("the Net\n  Income line")
+    assert pattern.search("Revenue")
+    assert not pattern.search("AND")
+    assert not pattern.search("loss")
+    assert not pattern.search("8-K")
+    assert not pattern.search("revenues")  # whole words only
+    assert fallback_pattern("   ") is None
+    assert fallback_pattern("form:8-K") is None
+
+
+def test_fallback_pattern_treats_regex_syntax_as_text():
+    pattern = fallback_pattern("a+b (c) [d]")
+    assert [m.group(0) for m in pattern.finditer("a+b ab (c) [d]")] == ["a", "b", "c", "d"]
+    assert fallback_pattern(".*") is None  # no word characters: nothing to find
