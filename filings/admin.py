@@ -107,6 +107,10 @@ class CompanyAdmin(DerivedModelAdmin):
     ]
     inlines = [FormerNameInline]
 
+    # Companies come from the headers of their filings, never typed in.
+    def has_add_permission(self, request):
+        return False
+
     def get_queryset(self, request):
         return (
             super()

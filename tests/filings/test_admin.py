@@ -403,6 +403,10 @@ def test_the_company_list_finds_by_cik_and_name_and_links_its_filings(admin_clie
     assert [f.accession_number for f in listed.context["cl"].result_list] == [TXT_ACCESSION]
 
 
+def test_companies_are_not_added_by_hand(admin_client):
+    assert admin_client.get("/admin/filings/company/add/").status_code == 403
+
+
 def test_the_filing_page_is_read_only_with_parties_documents_and_uploader(
     admin_client, admin_user
 ):
