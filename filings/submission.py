@@ -193,7 +193,7 @@ def _int(value: str) -> int | None:
 def _decode(raw: bytes) -> str:
     """UTF-8, else cp1252, else latin-1 (which never fails)."""
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
     try:
@@ -489,16 +489,12 @@ def _set_value(h: _Header, party: Party | None, section: str, key: str, value: s
     if party is None:
         return party
     if key in _FORMER_FIELDS:
-        attr = _FORMER_FIELDS[key]
-        if not party.former_names or (
-            attr == "name" and party.former_names[-1].name and section != "former"
-        ):
-            party.former_names.append(FormerName(name=""))
-        former = party.former_names[-1]
-        if attr == "name":
-            if former.name:  # a second name in the same block
-                former = FormerName(name="")
-                party.former_names.append(former)
+        # A name opens a new entry unless the entry opened by FORMER COMPANY: is unnamed.
+        former = party.former_names[-1] if party.former_names else None
+        if former is None or (_FORMER_FIELDS[key] == "name" and former.name):
+            former = FormerName(name="")
+            party.former_names.append(former)
+        if _FORMER_FIELDS[key] == "name":
             former.name = value
         else:
             former.changed_on = _date(value)
@@ -679,6 +675,7 @@ def _make_document(meta: dict[str, str], raw: bytes) -> tuple[Document, list[str
 # The file-level scanner
 # --------------------------------------------------------------------------------------
 
+_BOM = "\xef\xbb\xbf"  # UTF-8 byte order mark, as latin-1 text
 _PEM_BEGIN = "-----BEGIN PRIVACY-ENHANCED MESSAGE-----"
 _START_TOKENS = {
     "<SEC-DOCUMENT>": "SEC-DOCUMENT",
@@ -735,7 +732,7 @@ def _positions(text: str, token: str):
 
 
 def _at_line_start(text: str, i: int) -> bool:
-    return i == 0 or text[i - 1] in "\r\n"
+    return i == 0 or text[i - 1] in "\r\n" or (i == 3 and text.startswith(_BOM))
 
 
 def _search_line(pattern: re.Pattern, text: str, start: int, end: int):
@@ -923,7 +920,8 @@ class _Parser:
         doc_at = _find_line(text, "<DOCUMENT>", start, end)
         header_end = doc_at if doc_at >= 0 else end
         header_text = text[start:header_end]
-        first_line = next((ln for ln in _lines(header_text).split("\n") if ln.strip()), "")
+        lines = _lines(header_text.removeprefix(_BOM)).split("\n")
+        first_line = next((ln for ln in lines if ln.strip()), "")
         header = _Header()
         if first_line and _HEADER_SIGNAL.match(first_line):
             header = _parse_header(_decode(self.data[start:header_end]))

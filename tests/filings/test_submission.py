@@ -706,3 +706,13 @@ def test_hostile_input_is_parsed_in_linear_time(data):
 
     assert subs[0].accession_number == "0000000001-25-000001"
     assert elapsed < 5.0  # quadratic behaviour on 1 MB would take minutes
+
+
+@pytest.mark.parametrize("name", ["0001127602-25-004598.nc", "0001104659-23-069855.txt"])
+def test_leading_byte_order_mark_does_not_hide_the_envelope(name):
+    plain = only(real(name))
+    marked = only(b"\xef\xbb\xbf" + real(name))
+
+    assert (marked.dialect, marked.accession_number) == (plain.dialect, plain.accession_number)
+    assert marked.parties == plain.parties
+    assert len(marked.documents) == len(plain.documents)
