@@ -179,8 +179,8 @@ def text_to_html(text: str) -> str:
 def _url_scheme(url: str) -> str | None:
     """The scheme of `url` as a browser would see it ("" when relative), or None when it
     cannot be told safely."""
-    normalized = _URL_NOISE.sub("", _html.unescape(url))
-    if normalized.startswith("//"):
+    normalized = _URL_NOISE.sub("", _html.unescape(url)).replace("\\", "/")
+    if normalized.startswith("//"):  # browsers read `\\host` and `/\\host` as `//host`
         return "//"
     m = _SCHEME.match(normalized)
     if m:

@@ -373,6 +373,15 @@ def test_display_none_elements_are_dropped_with_their_content():
     assert out == "<p>a</p>b"
 
 
+@pytest.mark.parametrize(
+    "href", ["//evil.example/x", "\\\\evil.example/x", "/\\evil.example/x", "HTTPS://evil.example"]
+)
+def test_links_to_other_hosts_in_any_spelling_get_rel_nofollow(href):
+    (link,) = fragment(sanitize_html(f'<a href="{href}">x</a>')).iter("a")
+    assert link.get("href") == href
+    assert link.get("rel") == "nofollow noopener noreferrer"
+
+
 def test_class_attributes_are_dropped_and_ids_kept_verbatim():
     out = sanitize_html('<p class="modal" id="Item_7" name="n" title="t">x</p>')
     assert out == '<p id="Item_7" title="t">x</p>'
@@ -458,5 +467,6 @@ def test_big_10k_sanitizes_in_bounded_time():
     out = sanitize_html(source)
     ms_per_mb = (time.perf_counter() - start) * 1000 / mb
     assert len(out) > 0.8 * len(source)
-    # ~1000 ms/MB measured on the development machine; 10x headroom catches blow-ups.
-    assert ms_per_mb < 10_000, f"{ms_per_mb:.0f} ms/MB"
+    # 1000 ms/MB on an idle development machine, 3000 under load: the bound only catches
+    # blow-ups (quadratic behaviour), not noise.
+    assert ms_per_mb < 20_000, f"{ms_per_mb:.0f} ms/MB"

@@ -321,5 +321,6 @@ def test_big_html_extracts_at_megabytes_per_second():
     text = extract_text("html", body)
     mb_per_s = mb / (time.perf_counter() - start)
     assert len(text) > 500_000
-    # ~14 MB/s measured on the development machine; a 10x margin catches blow-ups.
-    assert mb_per_s > 1.4, f"{mb_per_s:.1f} MB/s"
+    # 14 MB/s on an idle development machine, 3.5 under load: the bound only catches
+    # blow-ups (quadratic behaviour), not noise.
+    assert mb_per_s > 0.5, f"{mb_per_s:.1f} MB/s"
