@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 
 from lxml import etree
-from lxml import html as lxml_html
 
 # Past this many hits the rest are left unmarked: a bar saying "hit 3 of 5,000" helps
 # nobody, and marking is the only page work that grows with the document.
 MAX_HITS = 2000
 HIT_ID = "es-hit-{}"
+_PARSER = etree.HTMLParser(remove_comments=False, no_network=True)
 _WORD = re.compile(r"[\w][\w.'&-]*\w|\w", re.UNICODE)
 # Words of the query language that are not text to find.
 _OPERATORS = {"AND", "OR", "NOT", "TO"}
@@ -61,26 +61,36 @@ def highlight(html: str, pattern: re.Pattern | None) -> tuple[str, int]:
     the number of marks made."""
     if not html or pattern is None:
         return html, 0
+    if not pattern.search(html):  # cheap: no hit anywhere, not even in markup
+        return html, 0
+    # A plain etree parser: lxml.html's element classes cost a Python call per element.
     try:
-        root = lxml_html.fragment_fromstring(html, create_parent="div")
-    except (etree.ParserError, ValueError):
+        document = etree.fromstring(f"<div>{html}</div>", _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return html, 0
+    root = document.find("body/div") if document is not None else None
+    if root is None:
         return html, 0
     count = 0
-    # Collect first (marking inserts elements that must not be visited again). A text
-    # comes at an element's start, a tail at its end: that is reading order.
-    for event, el in list(etree.iterwalk(root, events=("start", "end"))):
+    # A plain pass over the elements (listed first, so inserted marks are not visited),
+    # touching only the texts that match; the marks are numbered afterwards in document
+    # order (an element's tail comes after its children, which this pass does not follow).
+    for el in list(root.iter()):
         if count >= MAX_HITS:
             break
-        if not isinstance(el.tag, str):  # comments, processing instructions
-            continue
-        if event == "start" and el.text:
+        if isinstance(el.tag, str) and el.text and pattern.search(el.text):
             count = _mark_text(el, pattern, count)
-        elif event == "end" and el is not root and el.tail:
+        if el is not root and el.tail and count < MAX_HITS and pattern.search(el.tail):
             count = _mark_tail(el, pattern, count)
     if count == 0:
         return html, 0
+    number = 0
+    for mark in root.iter("mark"):
+        if mark.get("class") == "hit":  # filing markup has no classes: these are ours
+            number += 1
+            mark.set("id", HIT_ID.format(number))
     parts = [root.text and _escape(root.text) or ""]
-    parts.extend(lxml_html.tostring(child, encoding="unicode") for child in root)
+    parts.extend(etree.tostring(child, method="html", encoding="unicode") for child in root)
     return "".join(parts), count
 
 
