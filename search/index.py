@@ -123,12 +123,11 @@ def searcher():
     """This thread's searcher over the current index, up to date as of this call."""
     path = current_dir()
     cached = getattr(_local, "searcher", None)
-    if cached is not None and getattr(_local, "path", None) == path:
-        fresh = cached.refresh()
-        if fresh is not cached:
-            _local.searcher = fresh
-        return fresh
+    if cached is not None and getattr(_local, "path", None) == path and cached.up_to_date():
+        return cached
     if cached is not None:
+        # Not Searcher.refresh(): it reuses segment readers and so can miss deletions
+        # committed to a segment since (a re-ingested filing would show up twice).
         cached.close()
     _local.searcher = open_index().searcher()
     _local.path = path

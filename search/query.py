@@ -272,24 +272,29 @@ def _analyze(text: str) -> list[str]:
 
 # A token starts where no word character (or word character plus dot) precedes it and
 # ends where none follows: the index tokenizer's `\w+(\.?\w+)*` rule, as lookarounds.
-_START = r"(?<!\w)(?<!\w\.)"
+# The start test is written after the word (a lookbehind over the word itself) so the
+# regex begins with a literal, which `re` finds with a fast scan: ten times faster on a
+# long document than a leading lookbehind tried at every position.
 _END = r"(?!\.?\w)"
 
 
-def _word_regex(word: str) -> str:
-    return re.escape(word) + _END
+def _starting(word: str) -> str:
+    w = re.escape(word)
+    return rf"{w}(?<!\w{w})(?<!\w\.{w})"
 
 
 def clause_regexes(clause: Clause) -> list[str]:
     if clause.field != "body" or clause.negated:
         return []
+    first = clause.words[0]
     if clause.kind == "prefix":
-        return [_START + re.escape(clause.words[0]) + r"(?:\.?\w)*"]
+        return [_starting(first) + r"(?:\.?\w)*"]
     if clause.kind == "word":
-        return [_START + _word_regex(clause.words[0])]
+        return [_starting(first) + _END]
     if clause.kind == "near":
-        return [_START + _word_regex(w) for w in clause.words]
-    return [_START + r"\W+".join(_word_regex(w) for w in clause.words)]
+        return [_starting(w) + _END for w in clause.words]
+    rest = "".join(r"\W+" + re.escape(w) + _END for w in clause.words[1:])
+    return [_starting(first) + _END + rest]
 
 
 @functools.lru_cache(maxsize=512)
@@ -300,13 +305,18 @@ def highlight_pattern(q: str) -> re.Pattern | None:
     return pattern_for(parse(q))
 
 
-def pattern_for(parsed: ParsedQuery) -> re.Pattern | None:
+def pattern_for(parsed: ParsedQuery, flags=re.IGNORECASE) -> re.Pattern | None:
+    """The highlight regex of a parsed query. With flags=0 it matches lower-cased text
+    (the query's words are lower case already): snippets search `text.lower()`, which
+    is several times faster than a case-insensitive scan."""
     regexes = [r for g in parsed.groups for c in g for r in clause_regexes(c)]
     if not regexes:
         return None
     # Longest first, so a phrase wins over a word it contains.
     regexes = sorted(set(regexes), key=len, reverse=True)
-    return re.compile("|".join(f"(?:{r})" for r in regexes), re.IGNORECASE)
+    # No (?:...) around the branches (none holds a top-level |): re optimises a bare
+    # alternation of literals, and wrapping each branch makes a scan ten times slower.
+    return re.compile("|".join(regexes), flags)
 
 
 # --- Running a search ---------------------------------------------------------------------
@@ -550,7 +560,7 @@ def materialize(searcher, units, scores=None) -> list:
     return items
 
 
-SNIPPETS_PER_FILING = 3
+SNIPPETS_PER_FILING = 4  # documents listed per filing
 FACET_SIZE = 10
 
 
@@ -593,7 +603,9 @@ def attach_snippets(items, parsed: ParsedQuery):
     from filings.models import Document
     from search.snippets import snippet
 
-    hits = [h for item in items for h in (item.hits if isinstance(item, Group) else [item])]
+    # One snippet per result: the best document of a filing (its other matching
+    # documents are listed by name), so a page reads a bounded amount of text.
+    hits = [item.first if isinstance(item, Group) else item for item in items]
     texts = dict(
         Document.objects.filter(pk__in=[h.pk for h in hits]).values_list("pk", "text")
     )

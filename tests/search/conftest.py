@@ -1,0 +1,82 @@
+"""A small real corpus, ingested once per session through the real pipeline, for the
+search tests that only read. Tests that change filings use their own (per-test) index."""
+import pytest
+from django.test import override_settings
+
+from tests.conftest import corpus_file
+
+# Real text of several eras and kinds: 1990s Apple 10-Qs with exhibits (plain text),
+# an 8-K with an exhibit, a modern 8-K (inline XBRL + HTML exhibit + XBRL schemas and
+# images that must not be indexed), Form 4 XML, a 13F, an HTML correspondence letter.
+CORPUS_FILES = [
+    "0000320193-97-000011.txt",
+    "0000320193-97-000014.txt",
+    "0000320193-99-000002.txt",
+    "0000912057-00-002128.txt",
+    "0000842517-24-000086.txt",
+    "0000060086-01-500013.txt",
+    "0000796343-23-000044.txt",
+    "0000320193-24-000061.txt",
+]
+ACCESSIONS = [name.removesuffix(".txt") for name in CORPUS_FILES]
+
+
+@pytest.fixture(scope="session")
+def search_dirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("search-corpus")
+    return {"MEDIA_ROOT": root / "files", "SEARCH_INDEX_DIR": root / "index"}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, search_dirs):
+    from filings.ingest import ingest
+    from filings.models import Company, Filing
+    from filings.sources import read_sources
+
+    paths = []
+    for name in CORPUS_FILES:
+        try:
+            paths.append(str(corpus_file(name)))
+        except pytest.skip.Exception:
+            pass
+    with django_db_blocker.unblock(), override_settings(**search_dirs):
+        summary = ingest(read_sources(paths))
+        assert summary.failed == 0, [str(o) for o in summary.outcomes]
+    yield
+    with django_db_blocker.unblock():
+        Filing.objects.all().delete()
+        Company.objects.all().delete()
+
+
+@pytest.fixture
+def corpus(db, settings, search_dirs):
+    """The session corpus and its index (read-only)."""
+    from filings.models import Filing
+
+    for name, value in search_dirs.items():
+        setattr(settings, name, value)
+    if not Filing.objects.filter(accession_number__in=ACCESSIONS).exists():
+        pytest.skip("the corpus is absent")
+    return ACCESSIONS
+
+
+@pytest.fixture
+def api(client, corpus):
+    """GET /api/search with parameters; returns the JSON (asserting 200)."""
+
+    def get(**params):
+        params.setdefault("per_page", 100)
+        response = client.get("/api/search", params)
+        assert response.status_code == 200, response.content[:500]
+        return response.json()
+
+    return get
+
+
+def doc_keys(data):
+    """(accession, sequence) of every document result of an API answer."""
+    keys = set()
+    for r in data["results"]:
+        for d in r.get("documents", [r]):
+            keys.add((d["accession_number"], d["sequence"]))
+    return keys
