@@ -456,6 +456,12 @@ def test_the_ingestion_list_shows_who_uploaded_what_and_when(
     assert f'<td class="field-uploader">{admin_user.username}</td>' in html
     assert '<td class="field-uploader">ingest command</td>' in html
     assert html.count('<th class="field-created_at nowrap">') == 2
+    by_command = admin_client.get("/admin/filings/ingestion/", {"uploaded_by__isnull": "True"})
+    assert [i.source_name for i in by_command.context["cl"].result_list] == [str(corpus_file(NC))]
+    by_admin = admin_client.get(
+        "/admin/filings/ingestion/", {"uploaded_by__id__exact": admin_user.pk}
+    )
+    assert [i.source_name for i in by_admin.context["cl"].result_list] == [TXT]
 
 
 # --- Actions: delete and re-derive ------------------------------------------------------------
