@@ -6,6 +6,8 @@
   "use strict";
 
   function setup(box) {
+    if (box.hasAttribute("data-es-ready")) { return; }  // the script may be included twice
+    box.setAttribute("data-es-ready", "");
     var input = box.querySelector("input");
     var list = box.querySelector("[role=listbox]");
     var url = input.getAttribute("data-es-suggest-url");
