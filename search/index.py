@@ -151,6 +151,18 @@ def _writer(ix, **kwargs):
     return ix.writer(timeout=WRITE_TIMEOUT, delay=0.1, **kwargs)
 
 
+def _current_writer():
+    """A writer on the current generation. A writer that waited for the lock while
+    `rebuild()` swapped in a new generation would write to the old one: it lets go and
+    takes the new one's lock instead."""
+    while True:
+        path = current_dir()
+        writer = _writer(index.open_dir(str(path)))
+        if current_dir() == path:
+            return writer
+        writer.cancel()
+
+
 def update_filings(accessions: Iterable[str]):
     """Replace the index entries of these filings with their stored documents; a filing
     that no longer exists loses its entries. Commits before returning."""
@@ -158,8 +170,7 @@ def update_filings(accessions: Iterable[str]):
     if not accessions:
         return
     with _write_lock:
-        ix = open_index()
-        writer = _writer(ix)
+        writer = _current_writer()
         try:
             for accession in accessions:
                 writer.delete_by_term("accession", accession)
@@ -177,8 +188,7 @@ def remove_filings(accessions: Iterable[str]):
     if not accessions:
         return
     with _write_lock:
-        ix = open_index()
-        writer = _writer(ix)
+        writer = _current_writer()
         try:
             for accession in accessions:
                 writer.delete_by_term("accession", accession)
