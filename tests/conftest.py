@@ -5,13 +5,15 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-CORPUS = Path(os.environ.get("EDGAR_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
+CORPUS = Path(
+    os.environ.get("EDGAR_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus")
+)
 
 
 def corpus_file(name: str) -> Path:
     """A file of the shared corpus, or a skip where the corpus is absent. A copy in
     tests/fixtures/ is preferred so the suite runs without ../shared."""
-    local = FIXTURES / name
+    local = FIXTURES / "submissions" / name
     if local.exists():
         return local
     path = CORPUS / name

@@ -27,7 +27,7 @@ class Command(BaseCommand):
             "--no-progress", action="store_true", help="Never show a progress bar."
         )
 
-    def handle(self, *paths, workers, no_progress, verbosity, **options):
+    def handle(self, *args, paths, workers, no_progress, verbosity, **options):
         if workers < 1:
             raise CommandError("--workers must be at least 1")
         bar = None
