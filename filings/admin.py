@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from filings.forms import UploadForm, too_large_message
-from filings.ingest import FAILED, NEW, UPDATED, delete_filing, ingest, rederive
+from filings.ingest import FAILED, delete_filing, ingest, rederive
 from filings.models import Company, Document, Filing, FilingParty, FormerName, Ingestion
 from filings.sources import display_name, open_upload
 
@@ -412,7 +412,7 @@ class FilingAdmin(DerivedModelAdmin):
             "error": error,
             "summary": summary,
             "rows": rows,
-            "stored": NEW, "updated": UPDATED, "failed": FAILED,
+            "failed": FAILED,
             "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
             "has_view_permission": self.has_view_permission(request),
         }

@@ -527,8 +527,12 @@ def rederive(filing: Filing) -> list[Outcome]:
     if not filing.original:
         return [Outcome(filing.accession_number, FAILED, filing.accession_number,
                         error="no stored original to re-derive from")]
-    with filing.original.open("rb") as fh:
-        raw = gzip.decompress(fh.read())
+    try:
+        with filing.original.open("rb") as fh:
+            raw = gzip.decompress(fh.read())
+    except (OSError, EOFError) as exc:  # missing or damaged in storage
+        return [Outcome(filing.accession_number, FAILED, filing.accession_number,
+                        error=f"the stored original cannot be read ({exc})")]
     try:
         prepared = [
             p for p in prepare_bytes(raw, filing.source_name or filing.accession_number)

@@ -550,3 +550,19 @@ def test_rederive_reports_a_filing_without_an_original(admin_client, ingest_path
         f"Could not re-derive {TXT_ACCESSION}: no stored original to re-derive from"
         in response.content.decode()
     )
+
+
+def test_rederive_reports_an_original_missing_from_storage(admin_client, tmp_path):
+    post(admin_client, upload(TXT, read(TXT)))
+    filing = Filing.objects.get()
+    (tmp_path / "files" / filing.original.name).unlink()
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "rederive_selected", "_selected_action": [filing.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert f"Could not re-derive {TXT_ACCESSION}: the stored original cannot be read" in (
+        response.content.decode()
+    )
+    assert indexed(TXT_ACCESSION) > 0  # nothing was taken away
