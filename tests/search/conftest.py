@@ -1,4 +1,4 @@
-"""A small real corpus, ingested once per session through the real pipeline, for the
+"""A small real corpus, ingested once for this package through the real pipeline, for the
 search tests that only read. Tests that change filings use their own (per-test) index."""
 import pytest
 from django.test import override_settings
@@ -21,13 +21,15 @@ CORPUS_FILES = [
 ACCESSIONS = [name.removesuffix(".txt") for name in CORPUS_FILES]
 
 
-@pytest.fixture(scope="session")
+# Package scope: the corpus is removed again when tests/search is done, so tests of other
+# packages (pytest-django runs transactional ones last) never see these rows.
+@pytest.fixture(scope="package")
 def search_dirs(tmp_path_factory):
     root = tmp_path_factory.mktemp("search-corpus")
     return {"MEDIA_ROOT": root / "files", "SEARCH_INDEX_DIR": root / "index"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def django_db_setup(django_db_setup, django_db_blocker, search_dirs):
     from filings.ingest import ingest
     from filings.models import Company, Filing
