@@ -80,6 +80,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite creates the file but not its folder: make DATA_DIR on first use.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets web readers work while an ingest writes; the timeout makes a second
     # writer (an upload during an ingest run) wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -167,7 +167,7 @@ def _prepare_source(source: Source) -> tuple[list[Prepared] | None, str]:
     try:
         return prepare_bytes(source.data, source.name), ""
     except sub.SubmissionError as exc:
-        return None, str(exc)
+        return None, exc.reason  # the caller names the source
     except RecursionError:
         return None, "structure nested too deeply to parse"
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop a batch
@@ -539,7 +539,9 @@ def rederive(filing: Filing) -> list[Outcome]:
             if p.submission.accession_number == filing.accession_number
         ]
     except sub.SubmissionError as exc:
-        return [Outcome(filing.accession_number, FAILED, filing.accession_number, error=str(exc))]
+        return [
+            Outcome(filing.accession_number, FAILED, filing.accession_number, error=exc.reason)
+        ]
     outcomes = [store(item, filing.source_name or "re-derive", force=True) for item in prepared]
     index.update_filings([o.accession_number for o in outcomes if o.status != FAILED])
     return outcomes

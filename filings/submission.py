@@ -16,7 +16,12 @@ from datetime import date, datetime
 
 
 class SubmissionError(ValueError):
-    """The bytes are not a submission we can store (the message says why)."""
+    """The bytes are not a submission we can store. `reason` says why; the message
+    names the file too."""
+
+    def __init__(self, name: str, reason: str):
+        super().__init__(f"{name}: {reason}" if name else reason)
+        self.reason = reason
 
 
 # Party roles, as stored (`filings.models.Role` mirrors these values).
@@ -138,7 +143,7 @@ def parse(data: bytes, name: str = "") -> list[Submission]:
         raise TypeError(f"parse() wants bytes, not {type(data).__name__}")
     label = name or "input"
     if not data.strip():
-        raise SubmissionError(f"{label}: the file is empty")
+        raise SubmissionError(label, "the file is empty")
     return _Parser(data, name).run()
 
 
@@ -1079,7 +1084,7 @@ class _Parser:
         found_list = [f for f in found_list if f.header.accession_number]
         if not found_list:
             raise SubmissionError(
-                f"{self.label}: no accession number in the header or the file name"
+                self.label, "no accession number in the header or the file name"
             )
         # Group repeated copies of one submission.
         groups: dict[str, list[_Found]] = {}
