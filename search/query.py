@@ -10,7 +10,7 @@
 
 Parsing never fails: unbalanced quotes are closed, lone operators and leading wildcards
 dropped, over-long input cut, each with a message the page shows. Words are analysed
-exactly as the index analysed them (`search.index.ANALYZER`, no stemming), so
+exactly as the index analysed them (`search.index.words`, no stemming), so
 `highlight_pattern` marks in plain text exactly the words that made a document match.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ from django.urls import reverse
 from whoosh import query as wq
 from whoosh.query import spans
 
-from search.index import ANALYZER
+from search.index import words
 
 MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 32
@@ -265,7 +265,7 @@ def _field_value(field_name: str, value: str, messages) -> Clause | None:
 
 
 def _analyze(text: str) -> list[str]:
-    return [t.text for t in ANALYZER(text)]
+    return words(text)
 
 
 # --- Highlighting: the same words, found in plain text ---------------------------------------
