@@ -599,19 +599,38 @@ def facets(cols, leaders: list[int], ranked: list[int]) -> list[Facet]:
     return [f for f in result if f.values]
 
 
+SNIPPET_HEAD = 100_000  # characters of each text read first; the rest only if needed
+
+
 def attach_snippets(items, parsed: ParsedQuery):
+    from django.db.models.functions import Substr
+
     from filings.models import Document
     from search.snippets import snippet
 
     # One snippet per result: the best document of a filing (its other matching
     # documents are listed by name), so a page reads a bounded amount of text.
     hits = [item.first if isinstance(item, Group) else item for item in items]
-    texts = dict(
-        Document.objects.filter(pk__in=[h.pk for h in hits]).values_list("pk", "text")
-    )
     pattern = pattern_for(parsed)
+    heads = dict(
+        Document.objects.filter(pk__in=[h.pk for h in hits])
+        .annotate(head=Substr("text", 1, SNIPPET_HEAD))
+        .values_list("pk", "head")
+    )
+    deeper = []
     for hit in hits:
-        hit.snippet = snippet(texts.get(hit.pk, ""), pattern)
+        head = heads.get(hit.pk) or ""
+        complete = len(head) < SNIPPET_HEAD
+        hit.snippet = snippet(head, pattern, complete=complete)
+        if not hit.snippet:
+            deeper.append(hit)
+    if deeper:
+        # Hits further into a long document: read the whole text of those few.
+        texts = dict(
+            Document.objects.filter(pk__in=[h.pk for h in deeper]).values_list("pk", "text")
+        )
+        for hit in deeper:
+            hit.snippet = snippet(texts.get(hit.pk, ""), pattern)
 
 
 def suggest(searcher, q: str, parsed: ParsedQuery) -> str:

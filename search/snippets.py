@@ -18,18 +18,42 @@ LEAD = 240  # characters shown when there is nothing to highlight
 # Look for hits in at most this much text: a hit deeper in a huge exhibit still shows
 # the lead text, and a snippet never costs more than a bounded scan.
 SCAN_LIMIT = 4_000_000
+WINDOW = 32_000  # characters searched first
 _SPACE = re.compile(r"\s+")
 
 
-def snippet(text: str, pattern: re.Pattern | None) -> str:
-    """Safe HTML: up to FRAGMENTS passages around hits, hits in <mark>; or the lead."""
+def snippet(text: str, pattern: re.Pattern | None, complete: bool = True) -> str:
+    """Safe HTML: up to FRAGMENTS passages around hits, hits in <mark>; or the lead text.
+    With complete=False `text` is only the start of the document: "" when it holds no
+    hit, so the caller can look further."""
     if not text:
         return ""
-    fragments = []
-    haystack, pattern = _folded(text, pattern)
-    if pattern is not None:
+    fragments = _find(text, pattern) if pattern is not None else []
+    if not fragments:
+        if pattern is not None and not complete:
+            return ""
+        end = _snap_right(text, min(len(text), LEAD))
+        return mark_safe(_escape_part(text, 0, end) + ("…" if end < len(text) else ""))
+    html = []
+    for start, end in fragments:
+        prefix = "…" if start > 0 else ""
+        suffix = "…" if end < len(text) else ""
+        html.append(prefix + _highlight(text, start, end, pattern) + suffix)
+    return mark_safe(" ".join(html))
+
+
+def _find(text: str, pattern: re.Pattern) -> list[tuple[int, int]]:
+    """Passages around the first hits. Most hits come early: the first WINDOW
+    characters are searched first, the whole text only if they hold too few."""
+    cut = len(text)
+    if len(text) > WINDOW:
+        space = text.rfind(" ", 0, WINDOW)
+        cut = space if space > 0 else WINDOW
+    while True:
+        haystack, search = _folded(text[:cut] if cut < len(text) else text, pattern)
+        fragments = []
         end_of_last = -1
-        for match in pattern.finditer(haystack, 0, SCAN_LIMIT):
+        for match in search.finditer(haystack, 0, SCAN_LIMIT):
             if match.start() < end_of_last:
                 continue
             start = _snap_left(text, max(0, match.start() - CONTEXT))
@@ -38,23 +62,16 @@ def snippet(text: str, pattern: re.Pattern | None) -> str:
             end_of_last = end
             if len(fragments) >= FRAGMENTS:
                 break
-    if not fragments:
-        end = _snap_right(text, min(len(text), LEAD))
-        return mark_safe(_escape_part(text, 0, end) + ("…" if end < len(text) else ""))
-    html = []
-    for start, end in fragments:
-        part = _highlight(text, haystack, start, end, pattern)
-        prefix = "…" if start > 0 else ""
-        suffix = "…" if end < len(text) else ""
-        html.append(prefix + part + suffix)
-    return mark_safe(" ".join(html))
+        if len(fragments) >= FRAGMENTS or cut >= len(text):
+            return fragments
+        cut = len(text)
 
 
-def _folded(text: str, pattern: re.Pattern | None):
+def _folded(text: str, pattern: re.Pattern):
     """(text to search, pattern to search it with): the lower-cased text and a
     case-sensitive pattern when lower-casing keeps every offset (it nearly always does),
     because a case-sensitive scan is several times faster."""
-    if pattern is None or not pattern.flags & re.IGNORECASE:
+    if not pattern.flags & re.IGNORECASE:
         return text, pattern
     folded = text.lower()
     if len(folded) != len(text):
@@ -68,12 +85,22 @@ def _case_sensitive(pattern: re.Pattern) -> re.Pattern:
     return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
 
 
-def _highlight(text: str, haystack: str, start: int, end: int, pattern: re.Pattern) -> str:
+MARGIN = 2  # characters either side a passage's lookarounds may need to see
+
+
+def _highlight(text: str, start: int, end: int, pattern: re.Pattern) -> str:
+    """The passage text[start:end], escaped, its hits in <mark>. The regex runs over the
+    passage plus a margin, so a word cut at the passage's edge is never half-marked."""
+    base = max(0, start - MARGIN)
+    haystack, search = _folded(text[base : end + MARGIN], pattern)
     out, pos = [], start
-    for match in pattern.finditer(haystack, start, end):
-        out.append(_escape_part(text, pos, match.start()))
-        out.append("<mark>" + _escape_part(text, match.start(), match.end()) + "</mark>")
-        pos = match.end()
+    for match in search.finditer(haystack, start - base):
+        m_start, m_end = match.start() + base, match.end() + base
+        if m_end > end:
+            break
+        out.append(_escape_part(text, pos, m_start))
+        out.append("<mark>" + _escape_part(text, m_start, m_end) + "</mark>")
+        pos = m_end
     out.append(_escape_part(text, pos, end))
     return "".join(out)
 
