@@ -15,6 +15,9 @@ NAME = "0000320193-99-000010.txt"  # Apple Computer 8-K, 1999
 ACCESSION = "0000320193-99-000010"
 WORD = "Macintosh"  # in its press release, and in no other filing of this test
 PASSWORD = "correct horse battery staple"
+# The upload page returns once the filing is parsed, stored and indexed: on a busy
+# machine that can take longer than Playwright's 5 s default.
+SLOW = 30_000
 
 
 def search_route_exists():
@@ -51,7 +54,7 @@ def test_staff_sign_in_upload_a_filing_and_find_it_through_search(
     page.set_input_files("input[type=file][name=files]", str(corpus_file(NAME)))
     page.click("input[name=_upload]")
     row = page.locator("tr.outcome-new")
-    expect(row).to_have_count(1)
+    expect(row).to_have_count(1, timeout=SLOW)
     expect(row).to_contain_text(NAME)
     link = row.get_by_role("link", name=ACCESSION)
     expect(link).to_have_attribute("href", f"/filings/{ACCESSION}/")
@@ -64,7 +67,7 @@ def test_staff_sign_in_upload_a_filing_and_find_it_through_search(
 
     page.goto(f"{live_server.url}{reverse('search:results')}?q={WORD}")
     hit = page.locator(f"a[href^='/filings/{ACCESSION}/']").first
-    expect(hit).to_be_visible()
+    expect(hit).to_be_visible(timeout=SLOW)
     page.screenshot(path=os.path.join(artifacts_dir, "admin-upload-search.png"), full_page=True)
     # The admin pages and the upload form live under the site's CSP without violations.
     assert not [e for e in errors if re.search(r"Content Security Policy|Refused", e)], errors
