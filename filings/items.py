@@ -1,7 +1,9 @@
-"""Titles of Form 8-K items, for showing `ITEM INFORMATION` codes as people read them.
+"""Titles of Form 8-K items: the parser maps `ITEM INFORMATION` titles to numbers, and
+pages show numbers with their titles. Pure Python (the parser imports it).
 
 Items 1.01-9.01 are the numbering in force since August 2004; 1-12 are the older items.
 """
+import re
 
 ITEM_TITLES = {
     "1.01": "Entry into a Material Definitive Agreement",
@@ -29,8 +31,8 @@ ITEM_TITLES = {
     "Appointment of Certain Officers; Compensatory Arrangements of Certain Officers",
     "5.03": "Amendments to Articles of Incorporation or Bylaws; Change in Fiscal Year",
     "5.04": "Temporary Suspension of Trading Under Registrant's Employee Benefit Plans",
-    "5.05": "Amendment to Registrant's Code of Ethics, or Waiver of a Provision of the "
-    "Code of Ethics",
+    "5.05": "Amendments to the Registrant's Code of Ethics, or Waiver of a Provision of "
+    "the Code of Ethics",
     "5.06": "Change in Shell Company Status",
     "5.07": "Submission of Matters to a Vote of Security Holders",
     "5.08": "Shareholder Director Nominations",
@@ -77,3 +79,16 @@ def item_title(number: str) -> str:
 def titled_items(items) -> list[tuple[str, str]]:
     """(number, title) for each item code a filing lists, in its order."""
     return [(str(item), item_title(str(item))) for item in items or []]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+_NUMBER_BY_TITLE = {_squash(title): number for number, title in ITEM_TITLES.items()}
+
+
+def item_number(title: str) -> str:
+    """The current item number for an 8-K item title as EDGAR writes it in headers
+    ("Results of Operations and Financial Condition" -> "2.02"), or ""."""
+    return _NUMBER_BY_TITLE.get(_squash(title), "")
