@@ -21,7 +21,8 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, compress
+from operator import itemgetter
 
 from django.urls import reverse
 from whoosh import query as wq
@@ -485,6 +486,15 @@ def company_query(text: str, messages: list[str]):
     return wq.Or([wq.Term("cik", str(c)) for c in ciks])
 
 
+def whoosh_query(req, parsed: ParsedQuery, messages: list[str]):
+    """The request's words and filters as one Whoosh query."""
+    parts = [q for q in [parsed.to_whoosh()] if q is not None]
+    parts += filter_queries(req, messages)
+    if not parts:
+        return wq.Every()
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
 def run(req, with_facets=True, page_items=True) -> Results:
     """Run a search request: rank every match, group, count facets, cut the page.
     Raises PageNotFound for a page past the end."""
@@ -496,34 +506,24 @@ def run(req, with_facets=True, page_items=True) -> Results:
     searcher = index.searcher()
     cols = columns(searcher)
 
-    parts = [q for q in [parsed.to_whoosh()] if q is not None]
-    parts += filter_queries(req, results.messages)
-    if not parts:
-        query = wq.Every()
-    elif len(parts) == 1:
-        query = parts[0]
-    else:
-        query = wq.And(parts)
-
+    query = whoosh_query(req, parsed, results.messages)
     if req.sort == "relevance" and parsed.has_words:
-        hits = searcher.search(query, limit=None)
-        ranked = [docnum for _score, docnum in hits.top_n]
-        scores = {docnum: score for score, docnum in hits.top_n}
+        scores = _scored(searcher, query, cols)
+        ranked = _by_score(scores)
     else:
-        ranked = sorted(searcher.docs_for_query(query), key=cols["sequence"].__getitem__)
+        scores = {}
+        ranked = sorted(_matching(searcher, query, cols), key=cols["sequence"].__getitem__)
         filed, acc = cols["filed"], cols["accession"]
         ranked.sort(key=lambda d: (filed[d], acc[d]), reverse=req.sort != "oldest")
-        scores = {}
     results.ranked = ranked
     results.documents = len(ranked)
 
+    # A filing's rank is its best document's: its first appearance in `ranked`.
     acc = cols["accession"]
-    groups: dict[str, list[int]] = {}
-    for docnum in ranked:
-        groups.setdefault(acc[docnum], []).append(docnum)
-    results.filings = len(groups)
+    filings = list(dict.fromkeys(map(acc.__getitem__, ranked)))
+    results.filings = len(filings)
     if req.grouped:
-        results.units = list(groups.items())
+        results.units = filings
         results.total = results.filings
     else:
         results.units = ranked
@@ -532,17 +532,62 @@ def run(req, with_facets=True, page_items=True) -> Results:
     if req.page > results.pages:
         raise PageNotFound(req.page)
     if with_facets:
-        leaders = [docs[0] for docs in groups.values()] if req.grouped else ranked
-        results.facets = facets(cols, leaders, ranked)
+        results.facets = facets(cols, _one_per_filing(ranked, acc) if req.grouped else ranked,
+                                ranked)
     if page_items:
         start = (req.page - 1) * req.per_page
         chunk = results.units[start : start + req.per_page]
+        if req.grouped:
+            chunk = _groups(ranked, acc, chunk)
         results.items = materialize(searcher, chunk, scores)
         attach_snippets(results.items, parsed)
     if results.total < 5 and parsed.has_words:
         results.suggestion = suggest(searcher, req.q, parsed)
     results.seconds = time.perf_counter() - started
     return results
+
+
+def _scored(searcher, query, cols) -> dict[int, float]:
+    """{docnum: score} of every match, in docnum order."""
+    from search import matching
+
+    try:
+        return matching.scored(searcher, query, cols)
+    except matching.Unsupported:
+        hits = searcher.search(query, limit=None)
+        return dict(sorted((docnum, score) for score, docnum in hits.top_n))
+
+
+def _matching(searcher, query, cols) -> list[int]:
+    from search import matching
+
+    try:
+        return matching.matching(searcher, query, cols)
+    except matching.Unsupported:
+        return sorted(searcher.docs_for_query(query))
+
+
+def _by_score(scores: dict[int, float]) -> list[int]:
+    """Best first; equal scores in docnum order, as Whoosh ranks them, so that every
+    request for the same search orders it the same way and pages never overlap."""
+    items = list(scores.items())  # docnum order
+    items.sort(key=itemgetter(1), reverse=True)  # stable: ties keep docnum order
+    return list(map(itemgetter(0), items))
+
+
+def _one_per_filing(ranked: list[int], acc: list[str]) -> list[int]:
+    """One document of each filing. Which one does not matter to the facets: form, date,
+    companies and states are the filing's, indexed alike on each of its documents."""
+    return list(dict(zip(map(acc.__getitem__, ranked), ranked, strict=True)).values())
+
+
+def _groups(ranked: list[int], acc: list[str], accessions: list[str]) -> list[tuple]:
+    """(accession, its matching documents best first) for these filings."""
+    members: dict[str, list[int]] = {a: [] for a in accessions}
+    wanted = map(members.__contains__, map(acc.__getitem__, ranked))
+    for docnum in compress(ranked, wanted):
+        members[acc[docnum]].append(docnum)
+    return list(members.items())
 
 
 def materialize(searcher, units, scores=None) -> list:
@@ -674,5 +719,8 @@ def iter_units(req, batch: int = 500):
     req.page = 1
     results = run(req, with_facets=False, page_items=False)
     searcher = index.searcher()
-    for start in range(0, len(results.units), batch):
-        yield from materialize(searcher, results.units[start : start + batch])
+    units = results.units
+    if req.grouped:
+        units = _groups(results.ranked, columns(searcher)["accession"], units)
+    for start in range(0, len(units), batch):
+        yield from materialize(searcher, units[start : start + batch])

@@ -1,0 +1,300 @@
+"""Running a Whoosh query a posting block at a time: the matching documents, and their
+BM25F scores exactly as Whoosh's matchers compute them, without Whoosh's per-document
+method calls (which cost more than the scoring itself on a common word).
+
+Handles the queries `search.query` builds: terms, phrases, AND, OR, AND NOT, prefixes
+and term ranges. Anything else raises `Unsupported` and the caller asks Whoosh.
+"""
+from __future__ import annotations
+
+from itertools import accumulate
+from pickle import loads
+
+from whoosh import fields
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.scoring import BM25F, bm25
+
+# A range or prefix over a column-backed ID field with more terms than this is matched
+# by reading the column (one pass in memory) instead of one posting list per term: a
+# ten-year date range is thousands of dates.
+COLUMN_SCAN_TERMS = 16
+_NULL = type(wq.NullQuery)
+
+
+class Unsupported(Exception):
+    """A query this module does not run; Whoosh runs it instead."""
+
+
+def matching(searcher, query, columns=None) -> list[int]:
+    """The document numbers matching `query`, ascending."""
+    found = []
+    for segment in _segments(searcher, columns, scored=False):
+        local = segment.run(query) - segment.deleted
+        found.extend(d + segment.offset for d in sorted(local))
+    return found
+
+
+def scored(searcher, query, columns=None) -> dict[int, float]:
+    """{docnum: score} of every document matching `query`, in ascending docnum order;
+    the scores are Whoosh's BM25F scores of the same query."""
+    if type(searcher.weighting) is not BM25F:
+        raise Unsupported(type(searcher.weighting).__name__)
+    found: dict[int, float] = {}
+    for segment in _segments(searcher, columns, scored=True):
+        local = segment.run(query)
+        deleted, offset = segment.deleted, segment.offset
+        found.update((d + offset, local[d]) for d in sorted(local) if d not in deleted)
+    return found
+
+
+def _segments(searcher, columns, scored):
+    for reader, offset in searcher.reader().leaf_readers():
+        yield _Segment(searcher, reader, offset, columns, scored)
+
+
+_lengths: dict[tuple, list] = {}
+
+
+class _Segment:
+    """One segment's part of a query: sets of segment-relative docnums, or dicts of
+    {docnum: score} when scoring. Deleted documents are removed by the caller, once."""
+
+    def __init__(self, searcher, reader, offset, columns, scored):
+        self.searcher = searcher
+        self.schema = searcher.schema
+        self.reader = reader
+        self.offset = offset
+        self.columns = columns or {}
+        self.scored = scored
+        self.deleted = _deleted(reader)
+
+    def empty(self):
+        return {} if self.scored else set()
+
+    def run(self, q):
+        kind = type(q)
+        if getattr(q, "boost", 1.0) != 1.0:
+            raise Unsupported("boost")
+        if kind is _NULL:
+            return self.empty()
+        if kind is wq.Term:
+            return self.term(q.fieldname, q.text)
+        if kind is wq.And:
+            return self.intersect([self.run(s) for s in q.subqueries])
+        if kind is wq.Or:
+            if getattr(q, "scale", None) or getattr(q, "minmatch", 0):
+                raise Unsupported("Or with scale or minmatch")
+            return self.union([self.run(s) for s in q.subqueries])
+        if kind is wq.AndNot:
+            positive = self.run(q.a)
+            if not positive:
+                return positive
+            negative = self._unscored().run(q.b)
+            if self.scored:
+                return {d: s for d, s in positive.items() if d not in negative}
+            return positive - negative
+        if kind is wq.Every and not self.scored and not q.fieldname:
+            return set(range(self.reader.doc_count_all()))
+        if kind is wq.Phrase and q.slop == 1:
+            return self.phrase(q.fieldname, q.words)
+        if kind in (wq.Prefix, wq.TermRange):
+            return self.expanded(q)
+        raise Unsupported(kind.__name__)
+
+    def _unscored(self):
+        copy = object.__new__(_Segment)
+        copy.__dict__.update(self.__dict__, scored=False)
+        return copy
+
+    # --- Combining ---------------------------------------------------------------------
+
+    def intersect(self, parts):
+        if not parts:
+            return self.empty()
+        if not self.scored:
+            return set.intersection(*sorted(parts, key=len))
+        # Sum the scores in query order (Whoosh adds its sub-matchers' scores).
+        smallest, *others = sorted(parts, key=len)
+        keys = set(smallest).intersection(*others)
+        first, *rest = parts
+        out = {d: first[d] for d in sorted(keys)}
+        for part in rest:
+            for d in out:
+                out[d] += part[d]
+        return out
+
+    def union(self, parts):
+        if not parts:
+            return self.empty()
+        if not self.scored:
+            return set().union(*parts)
+        out = dict(parts[0])
+        for part in parts[1:]:
+            for d, s in part.items():
+                out[d] = out[d] + s if d in out else s
+        return out
+
+    # --- Terms ---------------------------------------------------------------------------
+
+    def _btext(self, fieldname, text):
+        if fieldname not in self.schema:
+            return None
+        try:
+            btext = self.schema[fieldname].to_bytes(text)
+        except ValueError:
+            return None
+        return btext if (fieldname, btext) in self.reader else None
+
+    def postings(self, fieldname, btext, values=False):
+        """(docnums, weights, values or None) of one term in this segment, deleted
+        documents included, read a whole block at a time."""
+        m = self.reader.postings(fieldname, btext)
+        if isinstance(m, FilterMatcher):
+            m = m.child  # the deletion filter: applied once, at the end
+        ids, weights, vals = [], [], [] if values else None
+        if isinstance(m, W3LeafMatcher):
+            while m.is_active():
+                m._read_ids()
+                m._read_weights()
+                ids.extend(m._ids)
+                weights.extend(m._weights)
+                if values:
+                    m._read_values()
+                    vals.extend(m._values)
+                m._next_block()
+        else:  # postings inlined in the term dictionary: a few documents
+            while m.is_active():
+                ids.append(m.id())
+                weights.append(m.weight())
+                if values:
+                    vals.append(m.value())
+                m.next()
+        return ids, weights, vals
+
+    def term(self, fieldname, text):
+        btext = self._btext(fieldname, text)
+        if btext is None:
+            return self.empty()
+        ids, weights, _ = self.postings(fieldname, btext)
+        if not self.scored:
+            return set(ids)
+        return dict(zip(ids, self.term_scores(fieldname, btext, ids, weights), strict=True))
+
+    def term_scores(self, fieldname, btext, ids, weights) -> list[float]:
+        """BM25F of each posting: `whoosh.scoring.BM25FScorer`, computed for a list."""
+        field = self.schema[fieldname]
+        weights = [float(w) for w in weights]
+        if not field.scorable:
+            return weights  # Whoosh's WeightScorer
+        top = self.searcher
+        weighting = top.weighting
+        idf = top.idf(fieldname, btext)
+        avgfl = top.avg_field_length(fieldname) or 1
+        B = weighting._field_B.get(fieldname, weighting.B)
+        K1 = weighting.K1
+        lengths = self.lengths(fieldname)
+        if lengths is None:
+            return [bm25(idf, w, 1, avgfl, B, K1) for w in weights]
+        # bm25() written out, the same operations in the same order: the same floats.
+        return [idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+                for tf, fl in zip(weights, map(lengths.__getitem__, ids), strict=True)]
+
+    def lengths(self, fieldname):
+        """Each document's length of `fieldname` in this segment, read once a process
+        (segments never change)."""
+        reader = self.reader
+        key = (reader.segment().segment_id(), fieldname) if hasattr(reader, "segment") else None
+        cached = _lengths.get(key) if key else None
+        if cached is None:
+            count = reader.doc_count_all()
+            cached = [reader.doc_field_length(d, fieldname, 1) or 1 for d in range(count)]
+            if key:
+                if len(_lengths) > 64:
+                    _lengths.clear()
+                _lengths[key] = cached
+        return cached
+
+    # --- Phrases, prefixes, ranges ---------------------------------------------------------
+
+    def phrase(self, fieldname, words):
+        """Documents holding the words at consecutive positions; scored as Whoosh scores
+        a phrase: the sum of its words' term scores."""
+        field = self.schema[fieldname] if fieldname in self.schema else None
+        if field is None or not field.format or not field.format.supports("positions"):
+            raise Unsupported("phrase without positions")
+        terms = []
+        for word in words:
+            btext = self._btext(fieldname, word)
+            if btext is None:
+                return self.empty()
+            terms.append((btext, self.postings(fieldname, btext, values=True)))
+        candidates = set.intersection(*sorted((set(p[0]) for _, p in terms), key=len))
+        if not candidates:
+            return self.empty()
+        # The positions of each word in the candidate documents only.
+        where = []
+        for _, (ids, _weights, vals) in terms:
+            where.append({d: v for d, v in zip(ids, vals, strict=True) if d in candidates})
+        found = []
+        for d in sorted(candidates):
+            starts = _positions(where[0][d])
+            for k, positions in enumerate(where[1:], 1):
+                starts &= {p - k for p in _positions(positions[d])}
+                if not starts:
+                    break
+            if starts:
+                found.append(d)
+        if not self.scored:
+            return set(found)
+        scores = []
+        wanted = set(found)
+        for btext, (ids, weights, _) in terms:
+            kept = [(d, w) for d, w in zip(ids, weights, strict=True) if d in wanted]
+            docs = [d for d, _ in kept]
+            term_scores = self.term_scores(fieldname, btext, docs, [w for _, w in kept])
+            scores.append(dict(zip(docs, term_scores, strict=True)))
+        return {d: _tree_sum([s[d] for s in scores]) for d in found}
+
+    def expanded(self, q):
+        """A prefix or a range: every term it covers, ORed (Whoosh scores each term)."""
+        fieldname = q.field()
+        btexts = [b for _, b in q.expanded_terms(self.reader)]
+        if not btexts:
+            return self.empty()
+        field = self.schema[fieldname]
+        column = self.columns.get(fieldname)
+        if (len(btexts) > COLUMN_SCAN_TERMS and column is not None
+                and isinstance(field, fields.ID) and field.format.field_boost == 1.0):
+            wanted = {field.from_bytes(b) for b in btexts}
+            start = self.offset
+            docs = [d for d, v in enumerate(column[start : start + self.reader.doc_count_all()])
+                    if v in wanted]
+            return dict.fromkeys(docs, 1.0) if self.scored else set(docs)
+        return self.union([self.term(fieldname, field.from_bytes(b)) for b in btexts])
+
+
+def _deleted(reader) -> frozenset:
+    if not reader.has_deletions():
+        return frozenset()
+    known = getattr(reader, "deleted_docs_set", None)  # SegmentReader's, cached
+    if known is not None:
+        return known
+    return frozenset(d for d in range(reader.doc_count_all()) if reader.is_deleted(d))
+
+
+def _positions(value: bytes) -> set[int]:
+    # whoosh.formats.Positions.decode_positions, in C: a pickled list of deltas after a
+    # four-byte count.
+    if not value.endswith(b"."):
+        value += b"."
+    return set(accumulate(loads(value[4:])))
+
+
+def _tree_sum(values: list[float]) -> float:
+    """Sum as whoosh.util.make_binary_tree nests the matchers of a phrase's words."""
+    if len(values) == 1:
+        return values[0]
+    half = len(values) // 2
+    return _tree_sum(values[:half]) + _tree_sum(values[half:])

@@ -1,0 +1,107 @@
+"""search.matching answers exactly as Whoosh's own matchers do: the same documents, the
+same BM25F scores, the same ranking; and the results pages built on it count and page
+through every match."""
+import pytest
+from django.http import QueryDict
+
+from search import index, matching
+from search import query as sq
+from search.filters import SearchRequest
+
+SEARCHES = [
+    {"q": "revenue"},
+    {"q": "macintosh revenue"},
+    {"q": '"net sales"'},
+    {"q": '"results of operations"'},
+    {"q": "shareholder OR macintosh"},
+    {"q": "revenue -macintosh -\"net sales\""},
+    {"q": "macint*"},
+    {"q": "form:10-Q revenue"},
+    {"q": "cik:320193 stock"},
+    {"q": "company:apple revenue"},
+    {"q": "type:EX-27 revenue"},
+    {"q": "revenue", "form": ["10-Q", "8-K"], "filed_from": "1997-01-01",
+     "filed_to": "2024-12-31"},
+    {"q": "revenue", "doc_type": "EX-99", "company": "320193"},
+    {"q": "zzzznothing"},
+    {"form": "10-Q"},
+    {"filed_to": "2001-12-31"},
+    {"q": "-revenue"},
+]
+
+
+def whoosh_query(params):
+    query = QueryDict(mutable=True)
+    for name, value in params.items():
+        query.setlist(name, value if isinstance(value, list) else [value])
+    req = SearchRequest.from_query(query)
+    return sq.whoosh_query(req, sq.parse(req.q), [])
+
+
+def whoosh_answer(searcher, query):
+    """Whoosh's own ranking: [(docnum, score)] best first."""
+    return [(docnum, score) for score, docnum in searcher.search(query, limit=None).top_n]
+
+
+@pytest.mark.parametrize("params", SEARCHES, ids=lambda p: str(p))
+def test_block_matching_finds_what_whoosh_finds(corpus, params):
+    searcher = index.searcher()
+    query = whoosh_query(params)
+    expected = sorted(searcher.docs_for_query(query))
+    assert matching.matching(searcher, query, sq.columns(searcher)) == expected
+
+
+# Scored: searches with words to rank by (only exclusions or filters list newest first).
+@pytest.mark.parametrize("params", [p for p in SEARCHES if p.get("q", "-")[0] != "-"],
+                         ids=lambda p: str(p))
+def test_block_scores_and_ranking_are_whooshs(corpus, params):
+    searcher = index.searcher()
+    query = whoosh_query(params)
+    expected = whoosh_answer(searcher, query)
+    scores = matching.scored(searcher, query, sq.columns(searcher))
+    assert list(scores) == sorted(scores)  # docnum order, which ties keep
+    assert scores == pytest.approx(dict(expected), rel=1e-12)
+    assert sq._by_score(scores) == [docnum for docnum, _ in expected]
+
+
+def test_a_long_date_range_reads_the_column_and_finds_the_same(corpus, monkeypatch):
+    searcher = index.searcher()
+    query = whoosh_query({"q": "revenue", "filed_from": "1990-01-01", "filed_to": "2030-01-01"})
+    before = matching.scored(searcher, query, sq.columns(searcher))
+    monkeypatch.setattr(matching, "COLUMN_SCAN_TERMS", 0)
+    assert matching.scored(searcher, query, sq.columns(searcher)) == before
+    assert list(before) == sorted(searcher.docs_for_query(query)) and before
+
+
+def test_proximity_is_left_to_whoosh(api, corpus):
+    searcher = index.searcher()
+    query = whoosh_query({"q": '"stock option"~5'})
+    with pytest.raises(matching.Unsupported):
+        matching.scored(searcher, query, sq.columns(searcher))
+    data = api(q='"stock option"~5', view="documents")
+    assert data["total"] == len(list(searcher.docs_for_query(query))) > 0
+
+
+@pytest.mark.parametrize("params", [{"q": "revenue"}, {"q": "revenue", "sort": "oldest"},
+                                    {"form": "10-Q", "view": "documents"},
+                                    {"q": "stock", "view": "documents"}])
+def test_pages_cover_every_result_once_in_one_order(api, params):
+    whole = api(**params, per_page=100)
+    assert 3 < whole["total"] <= 100
+    seen = []
+    for number in range(1, -(-whole["total"] // 2) + 1):
+        page = api(**params, per_page=2, page=number)
+        assert page["total"] == whole["total"]
+        seen += [(r["accession_number"], r["sequence"]) for r in page["results"]]
+    assert seen == [(r["accession_number"], r["sequence"]) for r in whole["results"]]
+    assert len(set(seen)) == len(seen) == whole["total"]
+
+
+@pytest.mark.parametrize("q", ["revenue", '"net sales"', "macint*", "revenue -macintosh"])
+def test_totals_are_the_count_of_every_match(api, corpus, q):
+    searcher = index.searcher()
+    docnums = list(searcher.docs_for_query(whoosh_query({"q": q})))
+    filings = {searcher.stored_fields(d)["accession"] for d in docnums}
+    grouped = api(q=q)
+    assert grouped["documents"] == len(docnums) and grouped["total"] == len(filings)
+    assert sum(r["matching_documents"] for r in grouped["results"]) == len(docnums)
