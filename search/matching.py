@@ -8,6 +8,7 @@ and term ranges. Anything else raises `Unsupported` and the caller asks Whoosh.
 from __future__ import annotations
 
 from itertools import accumulate
+from operator import add
 from pickle import loads
 
 from whoosh import fields
@@ -82,6 +83,8 @@ class _Segment:
         if kind is wq.Term:
             return self.term(q.fieldname, q.text)
         if kind is wq.And:
+            if self.scored:
+                return self.intersect_scored(q.subqueries)
             return self.intersect([self.run(s) for s in q.subqueries])
         if kind is wq.Or:
             if getattr(q, "scale", None) or getattr(q, "minmatch", 0):
@@ -124,6 +127,36 @@ class _Segment:
             for d in out:
                 out[d] += part[d]
         return out
+
+    def intersect_scored(self, subqueries):
+        """Like intersect(), but the words' postings are scored only where every part
+        matches: most postings of two common words fall outside their intersection."""
+        parts = []
+        for sub in subqueries:
+            if type(sub) is wq.Term and sub.boost == 1.0:
+                parts.append(self.postings_of(sub.fieldname, sub.text))
+            else:
+                parts.append(self.run(sub))
+        if not parts:
+            return self.empty()
+        keys = [p.docs if isinstance(p, _Postings) else p.keys() for p in parts]
+        smallest, *others = sorted(keys, key=len)
+        docs = sorted(set(smallest).intersection(*others))
+        totals = None
+        for part in parts:  # summed in query order, as Whoosh adds its sub-matchers
+            if isinstance(part, _Postings):
+                scores = self.term_scores(part.fieldname, part.btext, docs, part.weights_of(docs))
+            else:
+                scores = list(map(part.__getitem__, docs))
+            totals = scores if totals is None else list(map(add, totals, scores))
+        return dict(zip(docs, totals, strict=True))
+
+    def postings_of(self, fieldname, text):
+        btext = self._btext(fieldname, text)
+        if btext is None:
+            return {}
+        ids, weights, _ = self.postings(fieldname, btext)
+        return _Postings(fieldname, btext, ids, weights)
 
     def union(self, parts):
         if not parts:
@@ -185,9 +218,8 @@ class _Segment:
     def term_scores(self, fieldname, btext, ids, weights) -> list[float]:
         """BM25F of each posting: `whoosh.scoring.BM25FScorer`, computed for a list."""
         field = self.schema[fieldname]
-        weights = [float(w) for w in weights]
         if not field.scorable:
-            return weights  # Whoosh's WeightScorer
+            return list(weights)  # Whoosh's WeightScorer
         top = self.searcher
         weighting = top.weighting
         idf = top.idf(fieldname, btext)
@@ -273,6 +305,18 @@ class _Segment:
                     if v in wanted]
             return dict.fromkeys(docs, 1.0) if self.scored else set(docs)
         return self.union([self.term(fieldname, field.from_bytes(b)) for b in btexts])
+
+
+class _Postings:
+    """A term's postings in a segment, not scored yet."""
+
+    def __init__(self, fieldname, btext, ids, weights):
+        self.fieldname, self.btext = fieldname, btext
+        self.ids, self.weights = ids, weights
+        self.docs = set(ids)
+
+    def weights_of(self, docs: list[int]) -> list[float]:
+        return list(map(dict(zip(self.ids, self.weights, strict=True)).__getitem__, docs))
 
 
 def _deleted(reader) -> frozenset:
