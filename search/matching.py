@@ -271,9 +271,16 @@ class _Segment:
             where.append({d: v for d, v in zip(ids, vals, strict=True) if d in candidates})
         found = []
         for d in sorted(candidates):
-            starts = _positions(where[0][d])
-            for k, positions in enumerate(where[1:], 1):
-                starts &= {p - k for p in _positions(positions[d])}
+            # Where the phrase could start, from the word this document holds fewest
+            # times (shortest encoding); then keep the starts each other word confirms.
+            # Shifting only the few starts, never a common word's many positions.
+            values = [w[d] for w in where]
+            order = sorted(range(len(values)), key=lambda k: len(values[k]))
+            first = order[0]
+            starts = {p - first for p in _positions(values[first])}
+            for k in order[1:]:
+                positions = _positions(values[k])
+                starts = {s for s in starts if s + k in positions}
                 if not starts:
                     break
             if starts:
@@ -281,13 +288,10 @@ class _Segment:
         if not self.scored:
             return set(found)
         scores = []
-        wanted = set(found)
         for btext, (ids, weights, _) in terms:
-            kept = [(d, w) for d, w in zip(ids, weights, strict=True) if d in wanted]
-            docs = [d for d, _ in kept]
-            term_scores = self.term_scores(fieldname, btext, docs, [w for _, w in kept])
-            scores.append(dict(zip(docs, term_scores, strict=True)))
-        return {d: _tree_sum([s[d] for s in scores]) for d in found}
+            postings = _Postings(fieldname, btext, ids, weights)
+            scores.append(self.term_scores(fieldname, btext, found, postings.weights_of(found)))
+        return dict(zip(found, _tree_add(scores), strict=True))
 
     def expanded(self, q):
         """A prefix or a range: every term it covers, ORed (Whoosh scores each term)."""
@@ -336,9 +340,10 @@ def _positions(value: bytes) -> set[int]:
     return set(accumulate(loads(value[4:])))
 
 
-def _tree_sum(values: list[float]) -> float:
-    """Sum as whoosh.util.make_binary_tree nests the matchers of a phrase's words."""
-    if len(values) == 1:
-        return values[0]
-    half = len(values) // 2
-    return _tree_sum(values[:half]) + _tree_sum(values[half:])
+def _tree_add(columns: list[list[float]]) -> list[float]:
+    """Element-wise sums, nested as whoosh.util.make_binary_tree nests the matchers of a
+    phrase's words (so that the floats come out the same)."""
+    if len(columns) == 1:
+        return columns[0]
+    half = len(columns) // 2
+    return list(map(add, _tree_add(columns[:half]), _tree_add(columns[half:])))
