@@ -453,17 +453,12 @@ def ingest(
     return summary
 
 
-def _source_sha(source: Source) -> str:
-    return hashlib.sha256(source.data).hexdigest()
-
-
 def _filings_with_source(source: Source):
-    sha = _source_sha(source)
-    return Filing.objects.filter(ingestions__sha256=sha).distinct()
+    return Filing.objects.filter(ingestions__sha256=source.sha256).distinct()
 
 
 def _already_ingested(source: Source) -> bool:
-    return Ingestion.objects.filter(sha256=_source_sha(source)).exists()
+    return Ingestion.objects.filter(sha256=source.sha256).exists()
 
 
 def _prepared_stream(

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import glob
 import gzip
+import hashlib
 import io
 import os
 import tarfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 DEFAULT_MAX_EXPANDED = 2 * 1024**3
@@ -40,6 +42,10 @@ class Source:
     @property
     def size(self):
         return len(self.data or b"")
+
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data or b"").hexdigest()
 
 
 class SourceError(ValueError):
