@@ -195,7 +195,10 @@ def store(prepared: Prepared, source_name: str, user=None, force=False) -> Outco
             status = UPDATED if filing else NEW
             obsolete = _store_filing(filing, prepared, source_name, user, status, written)
             outcome.status = status
-            outcome.documents = len(prepared.documents) or filing_document_count(s)
+            # A header-only source keeps the documents already stored: count those.
+            outcome.documents = len(prepared.documents) or Document.objects.filter(
+                filing__accession_number=s.accession_number
+            ).count()
             transaction.on_commit(lambda: _delete_files(obsolete))
     except Exception as exc:
         _delete_files(written)
@@ -203,10 +206,6 @@ def store(prepared: Prepared, source_name: str, user=None, force=False) -> Outco
         outcome.status = FAILED
         outcome.error = f"could not be stored ({type(exc).__name__}: {exc})"
     return outcome
-
-
-def filing_document_count(s: sub.Submission) -> int:
-    return Document.objects.filter(filing__accession_number=s.accession_number).count()
 
 
 def _store_filing(filing, prepared, source_name, user, status, written) -> list[str]:
