@@ -1,6 +1,7 @@
 """The stored copy of each filing: companies, filings, their parties and documents."""
 from django.conf import settings
 from django.db import models
+from django.db.models import Count, Max, Min, Prefetch
 from django.urls import reverse
 
 from filings import submission as sub
@@ -118,6 +119,21 @@ class FilingQuerySet(models.QuerySet):
     def of_company(self, company):
         return self.filter(parties__company=company).distinct()
 
+    def with_parties(self):
+        return self.prefetch_related(
+            Prefetch("parties", queryset=FilingParty.objects.select_related("company"))
+        )
+
+    def form_counts(self):
+        """[{"form_type", "n"}] for these filings, by form type."""
+        return (
+            self.order_by("form_type").values("form_type").annotate(n=Count("id", distinct=True))
+        )
+
+    def date_span(self):
+        """{"first", "last"}: the earliest and latest filed dates."""
+        return self.aggregate(first=Min("filed_on"), last=Max("filed_on"))
+
 
 class Filing(models.Model):
     accession_number = models.CharField(max_length=20)
@@ -210,6 +226,13 @@ class FilingParty(models.Model):
 class DocumentQuerySet(models.QuerySet):
     def in_order(self):
         return self.order_by("sequence")
+
+    def named(self, filename):
+        """The document with this file name (exact, else ignoring case), or None."""
+        return (
+            self.filter(filename=filename).first()
+            or self.filter(filename__iexact=filename).first()
+        )
 
 
 class Document(models.Model):

@@ -11,7 +11,7 @@ import mimetypes
 import re
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Min, Prefetch
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -94,10 +94,8 @@ def _filing_context(filing: Filing, documents: list[Document]) -> dict:
 
 @require_safe
 def home(request):
-    latest = Filing.objects.newest_first().prefetch_related(
-        Prefetch("parties", queryset=FilingParty.objects.select_related("company"))
-    )[:LATEST_ON_HOME]
-    span = Filing.objects.aggregate(first=Min("filed_on"), last=Max("filed_on"))
+    latest = Filing.objects.newest_first().with_parties()[:LATEST_ON_HOME]
+    span = Filing.objects.date_span()
     figures = {
         "filings": Filing.objects.count(),
         "documents": Document.objects.count(),
@@ -164,11 +162,7 @@ def attachment(request, accession, filename):
                                        filename=filename):
         return response
     filing = _filing_or_404(accession)
-    documents = filing.documents.defer("text", "html")
-    document = (
-        documents.filter(filename=filename).first()
-        or documents.filter(filename__iexact=filename).first()
-    )
+    document = filing.documents.defer("text", "html").named(filename)
     if document is None or not filename:
         raise Http404("No such file in this filing")
     guessed, _ = mimetypes.guess_type(document.filename)
@@ -232,9 +226,7 @@ def company_detail(request, cik):
     if response:
         return response
     filings = Filing.objects.of_company(company)
-    forms = (
-        filings.order_by("form_type").values("form_type").annotate(n=Count("id", distinct=True))
-    )
+    forms = filings.form_counts()
     form = request.GET.get("form", "").strip()
     if form:
         filings = filings.of_form(form)
@@ -288,10 +280,7 @@ def edgar_file(request, cik, folder, filename):
     index = _INDEX_FILE.match(filename)
     if index and canonical_accession(index["acc"]) == filing.accession_number:
         return redirect(filing, permanent=True)
-    document = (
-        filing.documents.filter(filename=filename).only("sequence", "filing_id").first()
-        or filing.documents.filter(filename__iexact=filename).only("sequence", "filing_id").first()
-    )
+    document = filing.documents.only("sequence", "filing_id").named(filename)
     if document is None:
         raise Http404("No such file in this filing")
     return redirect(
