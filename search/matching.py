@@ -7,6 +7,7 @@ and term ranges. Anything else raises `Unsupported` and the caller asks Whoosh.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from itertools import accumulate
 from operator import add
 from pickle import loads
@@ -15,6 +16,7 @@ from whoosh import fields
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.query import spans
 from whoosh.scoring import BM25F, bm25
 
 # A range or prefix over a column-backed ID field with more terms than this is matched
@@ -102,6 +104,8 @@ class _Segment:
             return set(range(self.reader.doc_count_all()))
         if kind is wq.Phrase and q.slop == 1:
             return self.phrase(q.fieldname, q.words)
+        if kind is spans.SpanNear2:
+            return self.near(q)
         if kind in (wq.Prefix, wq.TermRange):
             return self.expanded(q)
         raise Unsupported(kind.__name__)
@@ -253,9 +257,29 @@ class _Segment:
     def phrase(self, fieldname, words):
         """Documents holding the words at consecutive positions; scored as Whoosh scores
         a phrase: the sum of its words' term scores."""
+        return self.positional(fieldname, words, _consecutive)
+
+    def near(self, q):
+        """SpanNear2 over words of one field: Whoosh's span test, ported to tuples."""
+        if not all(type(t) is wq.Term and t.boost == 1.0 for t in q.qs):
+            raise Unsupported("SpanNear2 over other queries")
+        fieldnames = {t.fieldname for t in q.qs}
+        if len(fieldnames) != 1:
+            raise Unsupported("SpanNear2 across fields")
+        slop, ordered, mindist = q.slop, q.ordered, q.mindist
+
+        def test(values):
+            return _spans_near([_position_list(v) for v in values], slop, ordered, mindist)
+
+        return self.positional(fieldnames.pop(), [t.text for t in q.qs], test)
+
+    def positional(self, fieldname, words, test):
+        """Documents holding every word where `test(encoded positions of each word)`
+        holds, scored as Whoosh scores its span matchers: the sum of the words' term
+        scores (nested as whoosh.util.make_binary_tree nests the word matchers)."""
         field = self.schema[fieldname] if fieldname in self.schema else None
         if field is None or not field.format or not field.format.supports("positions"):
-            raise Unsupported("phrase without positions")
+            raise Unsupported("no positions")
         terms = []
         for word in words:
             btext = self._btext(fieldname, word)
@@ -269,22 +293,7 @@ class _Segment:
         where = []
         for _, (ids, _weights, vals) in terms:
             where.append({d: v for d, v in zip(ids, vals, strict=True) if d in candidates})
-        found = []
-        for d in sorted(candidates):
-            # Where the phrase could start, from the word this document holds fewest
-            # times (shortest encoding); then keep the starts each other word confirms.
-            # Shifting only the few starts, never a common word's many positions.
-            values = [w[d] for w in where]
-            order = sorted(range(len(values)), key=lambda k: len(values[k]))
-            first = order[0]
-            starts = {p - first for p in _positions(values[first])}
-            for k in order[1:]:
-                positions = _positions(values[k])
-                starts = {s for s in starts if s + k in positions}
-                if not starts:
-                    break
-            if starts:
-                found.append(d)
+        found = [d for d in sorted(candidates) if test([w[d] for w in where])]
         if not self.scored:
             return set(found)
         scores = []
@@ -332,9 +341,77 @@ def _deleted(reader) -> frozenset:
     return frozenset(d for d in range(reader.doc_count_all()) if reader.is_deleted(d))
 
 
+def _consecutive(values: list[bytes]) -> bool:
+    """Whether the words (their encoded positions in one document) occur in order at
+    consecutive positions. Where the phrase could start comes from the word the document
+    holds fewest times (shortest encoding); each other word then confirms starts: only
+    the few starts are shifted, never a common word's many positions."""
+    order = sorted(range(len(values)), key=lambda k: len(values[k]))
+    first = order[0]
+    starts = {p - first for p in _positions(values[first])}
+    for k in order[1:]:
+        positions = _positions(values[k])
+        starts = {s for s in starts if s + k in positions}
+        if not starts:
+            return False
+    return bool(starts)
+
+
+def _spans_near(positions: list[list[int]], slop: int, ordered: bool, mindist: int) -> bool:
+    """whoosh.query.spans.SpanNear2Matcher._get_spans, on (start, end) tuples: whether
+    the words' spans chain, each within `slop` (and at least `mindist`) of the span so
+    far."""
+    if len(positions) == 2:
+        return _pair_near(positions[0], positions[1], slop, ordered, mindist)
+    aspans = [(p, p) for p in positions[0]]
+    last = len(positions) - 1
+    for i, bpositions in enumerate(positions[1:], 1):
+        spans = set()
+        for start, end in aspans:
+            j = bisect_left(bpositions, start if ordered else max(0, start - slop))
+            while j < len(bpositions):
+                b = bpositions[j]
+                j += 1
+                if b < start - slop or (ordered and start > b):
+                    continue
+                if b > end + slop:
+                    break
+                dist = 0 if start <= b <= end else (b - end if end < b else start - b)
+                if mindist <= dist <= slop:
+                    if i == last:
+                        return True  # one span through every word is enough
+                    spans.add((min(start, b), max(end, b)))
+        if not spans:
+            return False
+        aspans = sorted(spans)
+    return bool(aspans)
+
+
+def _pair_near(a_positions, b_positions, slop, ordered, mindist) -> bool:
+    """_spans_near of two words: some a and b with mindist <= |b - a| <= slop (and
+    a <= b when ordered). Unordered, the test is symmetric: the shorter list is walked
+    and the longer one bisected."""
+    if not ordered and len(b_positions) < len(a_positions):
+        a_positions, b_positions = b_positions, a_positions
+    count = len(b_positions)
+    for a in a_positions:
+        j = bisect_left(b_positions, a if ordered else a - slop)
+        while j < count and b_positions[j] <= a + slop:
+            if abs(b_positions[j] - a) >= mindist:
+                return True
+            j += 1
+    return False
+
+
+def _position_list(value: bytes) -> list[int]:
+    """whoosh.formats.Positions.decode_positions, in C: a pickled list of deltas after
+    a four-byte count. Ascending."""
+    if not value.endswith(b"."):
+        value += b"."
+    return list(accumulate(loads(value[4:])))
+
+
 def _positions(value: bytes) -> set[int]:
-    # whoosh.formats.Positions.decode_positions, in C: a pickled list of deltas after a
-    # four-byte count.
     if not value.endswith(b"."):
         value += b"."
     return set(accumulate(loads(value[4:])))

@@ -3,6 +3,7 @@ same BM25F scores, the same ranking; and the results pages built on it count and
 through every match."""
 import pytest
 from django.http import QueryDict
+from whoosh import query as wq
 
 from search import index, matching
 from search import query as sq
@@ -16,6 +17,9 @@ SEARCHES = [
     {"q": "shareholder OR macintosh"},
     {"q": "revenue -macintosh -\"net sales\""},
     {"q": "macint*"},
+    {"q": '"stock option"~5'},
+    {"q": '"sales net revenue"~4'},
+    {"q": '"apple macintosh"~12 revenue'},
     {"q": "form:10-Q revenue"},
     {"q": "cik:320193 stock"},
     {"q": "company:apple revenue"},
@@ -73,13 +77,25 @@ def test_a_long_date_range_reads_the_column_and_finds_the_same(corpus, monkeypat
     assert list(before) == sorted(searcher.docs_for_query(query)) and before
 
 
-def test_proximity_is_left_to_whoosh(api, corpus):
+def test_queries_it_does_not_know_go_to_whoosh(api, corpus, monkeypatch):
     searcher = index.searcher()
-    query = whoosh_query({"q": '"stock option"~5'})
     with pytest.raises(matching.Unsupported):
-        matching.scored(searcher, query, sq.columns(searcher))
-    data = api(q='"stock option"~5', view="documents")
-    assert data["total"] == len(list(searcher.docs_for_query(query))) > 0
+        matching.scored(searcher, wq.Term("body", "revenue", boost=2.0))
+    with pytest.raises(matching.Unsupported):
+        matching.matching(searcher, wq.Wildcard("body", "rev?nue"))
+    params = {"q": '"stock option"~5 revenue', "per_page": 100}
+    ours = api(**params)
+
+    def unsupported(*args):
+        raise matching.Unsupported("test")
+
+    monkeypatch.setattr(matching, "scored", unsupported)
+    monkeypatch.setattr(matching, "matching", unsupported)
+    whooshs = api(**params)
+    assert ours["total"] > 0
+    assert ours["results"] == whooshs["results"] and ours["facets"] == whooshs["facets"]
+    newest = api(q="revenue", sort="newest", view="documents")  # unscored, by Whoosh
+    assert newest["total"] == len(list(searcher.docs_for_query(whoosh_query({"q": "revenue"}))))
 
 
 @pytest.mark.parametrize("params", [{"q": "revenue"}, {"q": "revenue", "sort": "oldest"},
