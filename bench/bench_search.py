@@ -3,6 +3,7 @@ requests (ranking, grouping, facets, snippets and template) on a scale corpus.
 
     .venv/bin/python bench/bench_search.py                 # build to 50,000 docs, measure
     .venv/bin/python bench/bench_search.py --documents 5000 --repeat 10
+    .venv/bin/python bench/bench_search.py --skip-build   # time queries on the built index
 
 Uses its own DATA_DIR (bench/out/scale by default): the dev database is never touched.
 """
