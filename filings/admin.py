@@ -51,15 +51,8 @@ def _count_of(model, fk, counted="pk"):
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
-class ReadOnlyInline:
-    """An inline that shows stored rows and never edits them."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [*self.fields, *self.readonly_fields]
+class ViewOnly:
+    """Rows shown and never added, edited or deleted here (admins and inlines)."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -69,6 +62,17 @@ class ReadOnlyInline:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyInline(ViewOnly):
+    """An inline that shows stored rows and never edits them."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.fields, *self.readonly_fields]
 
 
 class DerivedModelAdmin(admin.ModelAdmin):
@@ -425,7 +429,10 @@ class FilingAdmin(DerivedModelAdmin):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(ViewOnly, admin.ModelAdmin):
+    """A document goes with its filing (delete the filing), never alone: the index and
+    the filing's other documents would be left inconsistent."""
+
     list_display = ["__str__", "type", "kind", "filename", "size", "sanitizer_version"]
     list_filter = ["kind", "sanitizer_version"]
     list_select_related = ["filing"]
@@ -447,24 +454,13 @@ class DocumentAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("content", "text", "html")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    # A document goes with its filing (delete the filing), never alone: the index
-    # and the filing's other documents would be left inconsistent.
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="page")
     def page(self, document):
         return format_html('<a href="{0}">{0}</a>', document.get_absolute_url())
 
 
 @admin.register(Ingestion)
-class IngestionAdmin(admin.ModelAdmin):
+class IngestionAdmin(ViewOnly, admin.ModelAdmin):
     """Who added which source, when: a log, so nothing here is edited."""
 
     list_display = ["created_at", uploader, "outcome", "source_name", "filing", "size"]
@@ -474,12 +470,3 @@ class IngestionAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     search_fields = ["source_name", "filing__accession_number", "uploaded_by__username", "=sha256"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -26,6 +26,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -187,39 +188,38 @@ def _current_writer():
         writer.cancel()
 
 
+@contextmanager
+def _removing(accessions: Iterable[str]):
+    """A writer of the current index with these filings' entries deleted; commits when
+    the block ends, cancels if it raises. Yields None when there is nothing to do."""
+    accessions = sorted(set(a for a in accessions if a))
+    if not accessions:
+        yield None, accessions
+        return
+    with _write_lock:
+        writer = _current_writer()
+        try:
+            for accession in accessions:
+                writer.delete_by_term("accession", accession)
+            yield writer, accessions
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+
 def update_filings(accessions: Iterable[str]):
     """Replace the index entries of these filings with their stored documents; a filing
     that no longer exists loses its entries. Commits before returning."""
-    accessions = sorted(set(a for a in accessions if a))
-    if not accessions:
-        return
-    with _write_lock:
-        writer = _current_writer()
-        try:
-            for accession in accessions:
-                writer.delete_by_term("accession", accession)
-            for doc in documents_for(accessions):
-                writer.add_document(**doc)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit()
+    with _removing(accessions) as (writer, accessions):
+        for doc in documents_for(accessions) if writer else ():
+            writer.add_document(**doc)
 
 
 def remove_filings(accessions: Iterable[str]):
-    """Remove every index entry of these filings."""
-    accessions = sorted(set(a for a in accessions if a))
-    if not accessions:
-        return
-    with _write_lock:
-        writer = _current_writer()
-        try:
-            for accession in accessions:
-                writer.delete_by_term("accession", accession)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit()
+    """Remove every index entry of these filings. Commits before returning."""
+    with _removing(accessions):
+        pass
 
 
 def is_indexable(document) -> bool:

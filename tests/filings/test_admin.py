@@ -1,9 +1,6 @@
 """The admin: uploads through the ingest pipeline, their limits, and managing filings."""
 import gzip
-import io
 import re
-import tarfile
-import zipfile
 import zlib
 
 import pytest
@@ -15,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from filings.models import Company, Document, Filing, Ingestion
+from tests.builders import tar_bytes, zip_bytes
 from tests.conftest import corpus_file
 
 pytestmark = pytest.mark.django_db
@@ -77,22 +75,6 @@ def indexed(accession):
         return len(searcher.search(Term("accession", accession), limit=None))
 
 
-def zip_of(members):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buf.getvalue()
-
-
-def tar_of(members, mode="w:gz"):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=mode) as archive:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 def zeros_gzip(total):
@@ -152,11 +134,11 @@ def test_each_plain_format_is_stored_and_listed_as_new(admin_client, admin_user,
     "archive_name, make, sources",
     [
         ("filing.txt.gz", lambda txt, nc: gzip.compress(txt), ["filing.txt"]),
-        ("batch.zip", lambda txt, nc: zip_of({TXT: txt, NC: nc}),
+        ("batch.zip", lambda txt, nc: zip_bytes({TXT: txt, NC: nc}),
          [f"batch.zip!{TXT}", f"batch.zip!{NC}"]),
-        ("batch.tar.gz", lambda txt, nc: tar_of({TXT: txt, NC: nc}),
+        ("batch.tar.gz", lambda txt, nc: tar_bytes({TXT: txt, NC: nc}),
          [f"batch.tar!{TXT}", f"batch.tar!{NC}"]),
-        ("batch.tar", lambda txt, nc: tar_of({TXT: txt, NC: nc}, mode="w"),
+        ("batch.tar", lambda txt, nc: tar_bytes({TXT: txt, NC: nc}, mode="w"),
          [f"batch.tar!{TXT}", f"batch.tar!{NC}"]),
     ],
 )
@@ -248,7 +230,7 @@ def test_a_gzip_bomb_is_refused(admin_client, settings, tmp_path):
 
 def test_a_zip_member_expanding_past_the_limit_is_refused(admin_client, settings, tmp_path):
     settings.MAX_EXPANDED_BYTES = 4 * MB
-    response = post(admin_client, upload("bomb.zip", zip_of({"zeros.txt": bytes(16 * MB)})))
+    response = post(admin_client, upload("bomb.zip", zip_bytes({"zeros.txt": bytes(16 * MB)})))
     assert rows(response) == [("failed", "bomb.zip", "")]
     assert "zeros.txt would expand past the limit of 4 MB" in error_reasons(response)[0]
     assert_nothing_stored(tmp_path)
@@ -256,7 +238,7 @@ def test_a_zip_member_expanding_past_the_limit_is_refused(admin_client, settings
 
 def test_a_bomb_nested_inside_an_archive_is_refused(admin_client, settings, tmp_path):
     settings.MAX_EXPANDED_BYTES = 4 * MB
-    nested = zip_of({"inner.tar.gz": tar_of({"zeros.txt": bytes(16 * MB)})})
+    nested = zip_bytes({"inner.tar.gz": tar_bytes({"zeros.txt": bytes(16 * MB)})})
     response = post(admin_client, upload("nested.zip", nested))
     assert [r[0] for r in rows(response)] == ["failed"]
     assert "archive bomb" in error_reasons(response)[0]
@@ -266,7 +248,7 @@ def test_a_bomb_nested_inside_an_archive_is_refused(admin_client, settings, tmp_
 @pytest.mark.parametrize(
     "name, make",
     [
-        ("broken.zip", lambda data: zip_of({TXT: data})[:300]),
+        ("broken.zip", lambda data: zip_bytes({TXT: data})[:300]),
         ("broken.txt.gz", lambda data: gzip.compress(data)[:300]),
     ],
 )
@@ -288,7 +270,7 @@ def test_a_file_that_is_not_a_submission_fails_and_stores_nothing(admin_client, 
 
 
 def test_a_bad_member_fails_alone_and_the_good_ones_are_stored(admin_client):
-    archive = zip_of({TXT: read(TXT), "junk.txt": b"not a filing\n" * 10})
+    archive = zip_bytes({TXT: read(TXT), "junk.txt": b"not a filing\n" * 10})
     response = post(admin_client, upload("mixed.zip", archive))
     assert rows(response) == [("new", f"mixed.zip!{TXT}", TXT_ACCESSION),
                               ("failed", "mixed.zip!junk.txt", "")]

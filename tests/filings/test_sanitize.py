@@ -18,6 +18,7 @@ import pytest
 from filings import sanitize
 from filings.sanitize import SANITIZER_VERSION, sanitize_html, text_to_html
 from filings.text import extract_text
+from tests.builders import documents
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
 CORPUS = Path(
@@ -25,25 +26,7 @@ CORPUS = Path(
 )
 LOGO_URL = "/filings/9999999999-26-000001/2/logo.jpg"
 
-_DOCUMENT = re.compile(rb"<DOCUMENT>(.*?)</DOCUMENT>", re.S)
 
-
-def documents(data: bytes) -> list[tuple[str, str, str]]:
-    """(type, filename, body between <TEXT> and </TEXT>) of each document in a submission."""
-    out = []
-    for m in _DOCUMENT.finditer(data):
-        block = m.group(1)
-        doc_type = re.search(rb"<TYPE>([^\r\n]*)", block)
-        filename = re.search(rb"<FILENAME>([^\r\n]*)", block)
-        body = re.search(rb"<TEXT>\r?\n?(.*?)</TEXT>", block, re.S)
-        out.append(
-            (
-                doc_type.group(1).decode().strip() if doc_type else "",
-                filename.group(1).decode().strip() if filename else "",
-                body.group(1).decode("utf-8", "replace") if body else "",
-            )
-        )
-    return out
 
 
 def corpus_document(name: str, filename: str) -> str:

@@ -2,13 +2,13 @@
 import gzip
 import io
 import os
-import tarfile
 import zipfile
 import zlib
 
 import pytest
 
 from filings.sources import MAX_DEPTH, display_name, open_upload, read_sources
+from tests.builders import tar_bytes, zip_bytes
 from tests.conftest import corpus_file
 
 MB = 1024 * 1024
@@ -16,22 +16,6 @@ SMALL = "0000320193-99-000010.txt"
 OTHER = "0001127602-25-004598.nc"
 
 
-def _zip(members, compression=zipfile.ZIP_DEFLATED):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buf.getvalue()
-
-
-def _tar(members, mode="w"):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=mode) as archive:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 def _open(name, data, limit=64 * MB):
@@ -117,7 +101,7 @@ def test_gzip_yields_the_file_inside_named_without_the_suffix(small):
 
 
 def test_zip_yields_each_member_named_after_the_archive(small, other):
-    sources = _open("batch.zip", _zip({"a/one.txt": small, "two.nc": other, "dir/": b""}))
+    sources = _open("batch.zip", zip_bytes({"a/one.txt": small, "two.nc": other, "dir/": b""}))
     assert [(s.name, s.data) for s in sources] == [
         ("batch.zip!a/one.txt", small),
         ("batch.zip!two.nc", other),
@@ -125,7 +109,7 @@ def test_zip_yields_each_member_named_after_the_archive(small, other):
 
 
 def test_tar_yields_each_regular_member(small, other):
-    sources = _open("batch.tar", _tar({"one.txt": small, "two.nc": other}))
+    sources = _open("batch.tar", tar_bytes({"one.txt": small, "two.nc": other}, mode="w"))
     assert [(s.name, s.data) for s in sources] == [
         ("batch.tar!one.txt", small),
         ("batch.tar!two.nc", other),
@@ -134,19 +118,19 @@ def test_tar_yields_each_regular_member(small, other):
 
 @pytest.mark.parametrize("name", ["batch.tar.gz", "batch.tgz"])
 def test_tar_gz_is_opened_through_both_layers(name, small, other):
-    sources = _open(name, _tar({"one.txt": small, "two.nc": other}, mode="w:gz"))
+    sources = _open(name, tar_bytes({"one.txt": small, "two.nc": other}, mode="w:gz"))
     assert [s.data for s in sources] == [small, other]
     assert [s.name for s in sources] == ["batch.tar!one.txt", "batch.tar!two.nc"]
 
 
 def test_an_archive_is_recognised_by_content_whatever_its_name(small):
-    [source] = _open("upload.bin", _zip({"one.txt": small}))
+    [source] = _open("upload.bin", zip_bytes({"one.txt": small}))
     assert source.data == small
 
 
 def test_nested_archives_are_opened(small):
-    inner = _zip({"one.txt": small})
-    outer = _tar({"inner.zip": inner}, mode="w:gz")
+    inner = zip_bytes({"one.txt": small})
+    outer = tar_bytes({"inner.zip": inner}, mode="w:gz")
     [source] = _open("outer.tar.gz", outer)
     assert source.name == "outer.tar!inner.zip!one.txt"
     assert source.data == small
@@ -155,7 +139,7 @@ def test_nested_archives_are_opened(small):
 def test_archives_nested_past_the_depth_limit_are_refused(small):
     data, name = small, "one.txt"
     for level in range(MAX_DEPTH + 2):
-        data, name = _zip({name: data}), f"level{level}.zip"
+        data, name = zip_bytes({name: data}), f"level{level}.zip"
     sources = _open(name, data)
     assert [s.error for s in sources] == ["archives nested too deeply"]
     assert sources[0].data is None
@@ -165,8 +149,8 @@ def test_member_names_with_dot_dot_never_touch_the_disk(tmp_path, small, monkeyp
     monkeypatch.chdir(tmp_path)
     work = tmp_path / "work"
     work.mkdir()
-    archive = _zip({"../../escaped.txt": small, "/etc/absolute.txt": small})
-    tarball = _tar({"../escaped-tar.txt": small})
+    archive = zip_bytes({"../../escaped.txt": small, "/etc/absolute.txt": small})
+    tarball = tar_bytes({"../escaped-tar.txt": small}, mode="w")
     before = sorted(p for p in tmp_path.rglob("*"))
     sources = _open(str(work / "evil.zip"), archive) + _open(str(work / "evil.tar"), tarball)
     # The hostile names survive only as labels on in-memory bytes.
@@ -190,7 +174,7 @@ def test_a_real_gzip_bomb_is_refused_without_expanding_it():
 
 
 def test_a_zip_member_declaring_a_size_past_the_limit_is_refused(small):
-    archive = _zip({"one.txt": small, "big.txt": bytes(3 * MB)})
+    archive = zip_bytes({"one.txt": small, "big.txt": bytes(3 * MB)})
     sources = _open("bomb.zip", archive, limit=2 * MB)
     assert sources[0].data == small  # the member before the bomb is read
     assert sources[-1].data is None
@@ -200,7 +184,7 @@ def test_a_zip_member_declaring_a_size_past_the_limit_is_refused(small):
 def test_a_zip_member_lying_about_its_size_is_refused_not_expanded():
     # Declared sizes rewritten to 1 byte get past the declared-size check; what comes
     # out is then cut at the declared size and fails the CRC, so nothing is yielded.
-    archive = bytearray(_zip({"liar.txt": bytes(3 * MB)}))
+    archive = bytearray(zip_bytes({"liar.txt": bytes(3 * MB)}))
     real = (3 * MB).to_bytes(4, "little")
     offsets = [i for i in range(len(archive)) if archive[i : i + 4] == real]
     assert len(offsets) == 2  # the local header and the central directory
@@ -213,7 +197,7 @@ def test_a_zip_member_lying_about_its_size_is_refused_not_expanded():
 
 def test_a_bomb_nested_in_an_archive_is_refused():
     inner = _zeros_gzip(8 * MB)
-    outer = _zip({"inner.txt.gz": inner}, compression=zipfile.ZIP_STORED)
+    outer = zip_bytes({"inner.txt.gz": inner}, compression=zipfile.ZIP_STORED)
     [source] = _open("outer.zip", outer, limit=4 * MB)
     assert source.data is None
     assert "expands past the limit of 4 MB" in source.error
@@ -221,7 +205,7 @@ def test_a_bomb_nested_in_an_archive_is_refused():
 
 def test_the_limit_counts_every_member_of_one_upload(small):
     # Each member alone fits, together they do not: the budget is per upload.
-    archive = _zip({f"part{i}.txt": bytes(MB) for i in range(5)})
+    archive = zip_bytes({f"part{i}.txt": bytes(MB) for i in range(5)})
     sources = _open("many.zip", archive, limit=3 * MB)
     assert [s.data is not None for s in sources][:2] == [True, True]
     assert sources[-1].data is None
@@ -235,7 +219,7 @@ def test_an_upload_larger_than_the_limit_itself_is_refused():
 
 
 def test_a_truncated_zip_is_a_broken_archive(small):
-    archive = _zip({"one.txt": small})
+    archive = zip_bytes({"one.txt": small})
     [source] = _open("broken.zip", archive[: len(archive) // 2])
     assert source.data is None
     assert source.error.startswith("broken archive:")
@@ -249,7 +233,7 @@ def test_a_truncated_gzip_is_a_broken_archive(small):
 
 
 def test_a_truncated_tar_gz_is_a_broken_archive(small):
-    data = _tar({"one.txt": small}, mode="w:gz")
+    data = tar_bytes({"one.txt": small}, mode="w:gz")
     sources = _open("broken.tar.gz", data[:-200])
     assert sources[-1].data is None
     assert sources[-1].error.startswith("broken archive:")

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from filings.text import extract_text
+from tests.builders import documents
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
 CORPUS = Path(
     os.environ.get("EDGAR_CORPUS") or Path(__file__).resolve().parents[3] / "shared" / "corpus"
 )
 
-_DOCUMENT = re.compile(rb"<DOCUMENT>(.*?)</DOCUMENT>", re.S)
 
 
 @pytest.fixture(autouse=True)
@@ -29,23 +29,6 @@ def isolated_data():
     storage and must run without Django (`-p no:django`)."""
     return None
 
-
-def documents(data: bytes) -> list[tuple[str, str, str]]:
-    """(type, filename, body between <TEXT> and </TEXT>) of each document in a submission."""
-    out = []
-    for m in _DOCUMENT.finditer(data):
-        block = m.group(1)
-        doc_type = re.search(rb"<TYPE>([^\r\n]*)", block)
-        filename = re.search(rb"<FILENAME>([^\r\n]*)", block)
-        body = re.search(rb"<TEXT>\r?\n?(.*?)</TEXT>", block, re.S)
-        out.append(
-            (
-                doc_type.group(1).decode().strip() if doc_type else "",
-                filename.group(1).decode().strip() if filename else "",
-                body.group(1).decode("utf-8", "replace") if body else "",
-            )
-        )
-    return out
 
 
 def corpus_documents(name: str) -> list[tuple[str, str, str]]:
