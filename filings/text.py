@@ -190,22 +190,35 @@ def _sgml_text(content: str) -> str:
     return normalize(content.replace("\t", " "))
 
 
+def parse_xml(content: str, recover: bool = False):
+    """Parse an XML document from a filing (EDGAR's <XML> wrapper and the declaration
+    removed); the root element, or None when there is nothing to parse. Filings are
+    hostile: no entities are resolved, no DTD is loaded, nothing touches the network.
+    With recover=False malformed XML raises etree.XMLSyntaxError."""
+    content = _EDGAR_WRAPPER_END.sub("", clean_input(content).lstrip("\ufeff"))
+    content = _XML_DECL.sub("", content, count=1).strip()
+    if not content:
+        return None
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=True,
+        remove_comments=True,
+        remove_pis=True,
+        remove_blank_text=True,
+        recover=recover,
+    )
+    return etree.fromstring(content.encode("utf-8"), parser)
+
+
 def _xml_text(content: str) -> str:
-    content = clean_input(content)
-    content = _EDGAR_WRAPPER_END.sub("", content)
-    content = _XML_DECL.sub("", content, count=1)
     try:
-        parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=True,
-            remove_comments=True,
-            remove_pis=True,
-        )
-        root = etree.fromstring(content.encode("utf-8"), parser)
+        root = parse_xml(content)
     except Exception:  # noqa: BLE001 - malformed XML: fall back to stripping tags
-        return normalize(strip_tags(content).replace("\t", " "))
+        root = None
+    if root is None:
+        return normalize(strip_tags(clean_input(content)).replace("\t", " "))
     lines = []
     for el in root.iter():
         if not isinstance(el.tag, str):

@@ -15,10 +15,10 @@ from html import escape
 
 from lxml import etree
 
+from filings.text import parse_xml
+
 __all__ = ["xml_to_html"]
 
-_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-_WRAPPER = re.compile(r"^\s*<XML>\s*|\s*</XML>\s*$", re.I)
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 OWNERSHIP_TITLES = {
@@ -76,16 +76,7 @@ def xml_to_html(text: str) -> str:
 
 
 def _parse(text: str):
-    body = _WRAPPER.sub("", text or "")
-    body = _DECLARATION.sub("", body.lstrip("\ufeff"))
-    if not body.strip():
-        return None
-    # No entities, no DTDs, no network: filings are hostile input.
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=True,
-        remove_comments=True, remove_pis=True, recover=True,
-    )
-    root = etree.fromstring(body.strip(), parser)
+    root = parse_xml(text or "", recover=True)
     if root is None:
         return None
     for el in root.iter():
