@@ -522,8 +522,7 @@ def rederive(filing: Filing) -> list[Outcome]:
         return [Outcome(filing.accession_number, FAILED, filing.accession_number,
                         error="no stored original to re-derive from")]
     try:
-        with filing.original.open("rb") as fh:
-            raw = gzip.decompress(fh.read())
+        raw = filing.read_original()
     except (OSError, EOFError) as exc:  # missing or damaged in storage
         return [Outcome(filing.accession_number, FAILED, filing.accession_number,
                         error=f"the stored original cannot be read ({exc})")]

@@ -1,4 +1,6 @@
 """The stored copy of each filing: companies, filings, their parties and documents."""
+import gzip
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Max, Min, Prefetch
@@ -180,6 +182,12 @@ class Filing(models.Model):
     @property
     def accession_digits(self):
         return self.accession_number.replace("-", "")
+
+    def read_original(self) -> bytes:
+        """The submission's bytes as ingested. Raises OSError or EOFError when the stored
+        file is missing or damaged."""
+        with self.original.open("rb") as fh:
+            return gzip.decompress(fh.read())
 
     def primary_document(self):
         return self.documents.order_by("sequence").first()

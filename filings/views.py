@@ -6,7 +6,6 @@ The one piece of work done per request is marking `?q=` hits in a document.
 """
 from __future__ import annotations
 
-import gzip
 import mimetypes
 import re
 
@@ -195,8 +194,7 @@ def original(request, accession):
     filing = _filing_or_404(accession)
     if not filing.original:
         raise Http404("No stored original for this filing")
-    with filing.original.open("rb") as fh:
-        data = gzip.decompress(fh.read())
+    data = filing.read_original()
     try:
         data.decode("utf-8")
         charset = "utf-8"
