@@ -258,6 +258,9 @@ class Document(models.Model):
     # Sanitized HTML for display, made once at ingest by `sanitizer_version`.
     html = models.TextField(blank=True)
     sanitizer_version = models.CharField(max_length=16, blank=True)
+    # Offsets in `html` where each display page after the first starts: a very large
+    # document is shown a page at a time. Empty for documents shown whole.
+    page_breaks = models.JSONField(default=list, blank=True)
     # Decoded binary attachment, stored under a content-hash name, never the filing's.
     file = models.FileField(upload_to="attachments/", blank=True)
 
@@ -301,6 +304,10 @@ class Ingestion(models.Model):
 
     filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="ingestions")
     sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
+    # The whole source file's hash, where the file held several submissions (each
+    # filing's `sha256` is then that submission's own bytes): the next run recognises
+    # the file by it without parsing.
+    source_sha256 = models.CharField("source SHA-256", max_length=64, blank=True, db_index=True)
     source_name = models.CharField(max_length=500)
     size = models.PositiveBigIntegerField(default=0)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
@@ -321,3 +328,22 @@ class Ingestion(models.Model):
 
     def __str__(self):
         return f"{self.source_name} → {self.filing.accession_number}"
+
+
+class IndexChange(models.Model):
+    """A filing whose search index entries must be brought in line with the database.
+
+    Recorded in the same transaction that stores, updates or deletes the filing, and
+    deleted once the search backend has applied it (`search.index.drain`): a crash
+    between the two leaves the row, and the next drain applies it again (applying is
+    idempotent: the filing's entries are replaced by what the database holds, or
+    removed if it is gone)."""
+
+    accession_number = models.CharField(max_length=20, db_index=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"index {self.accession_number}"
