@@ -153,7 +153,20 @@ def parse(data: bytes, name: str = "") -> list[Submission]:
 # Small value parsers
 # --------------------------------------------------------------------------------------
 
-_ACCESSION_RE = re.compile(r"(?<!\d)(\d{10})-?(\d{2})-?(\d{6})(?!\d)")
+# Only ASCII digits are digits: `\d` and str.isdigit() also accept "²" (one 0xB2 byte in
+# a cp1252 file) and Arabic-Indic digits, which EDGAR never writes and int() refuses or
+# reads as numbers nobody filed.
+_ACCESSION_RE = re.compile(r"(?<![0-9])([0-9]{10})-?([0-9]{2})-?([0-9]{6})(?![0-9])")
+
+# Ranges a stored value must fall in; a header value outside is dropped with a warning.
+MAX_CIK = 9_999_999_999  # EDGAR CIKs have at most ten digits
+MAX_SEQUENCE = 999_999  # renumbering adds at most one per document: stays in 32 bits
+MAX_DOCUMENT_COUNT = 2_147_483_647  # the largest value a PositiveIntegerField holds
+# EDGAR began in 1993 and nothing it dates lies centuries ahead; the bounds keep
+# nonsense dates out of sorting and facets, and year 9999 from overflowing when a
+# datetime is made timezone-aware.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
 
 
 def _accession(value: str) -> str:
@@ -169,32 +182,54 @@ def _accession_from_name(name: str) -> str:
     return _accession(base) or _accession(name)
 
 
+def _digits(value: str) -> bool:
+    return value.isascii() and value.isdigit()
+
+
 def _date(value: str) -> date | None:
+    """A YYYYMMDD date between EARLIEST_DATE and LATEST_DATE, or None."""
     v = value.strip()[:8]
-    if len(v) == 8 and v.isdigit():
+    if len(v) == 8 and _digits(v):
         try:
-            return date(int(v[:4]), int(v[4:6]), int(v[6:8]))
+            d = date(int(v[:4]), int(v[4:6]), int(v[6:8]))
         except ValueError:
             return None
+        return d if EARLIEST_DATE <= d <= LATEST_DATE else None
     return None
 
 
 def _datetime(value: str) -> datetime | None:
+    """A YYYYMMDDhhmmss time (or a bare date) within the date bounds, or None."""
     v = value.strip()
-    if len(v) >= 14 and v[:14].isdigit():
+    if len(v) >= 14 and _digits(v[:14]):
+        d = _date(v[:8])
+        if d is None:
+            return None
         try:
-            return datetime(
-                int(v[:4]), int(v[4:6]), int(v[6:8]), int(v[8:10]), int(v[10:12]), int(v[12:14])
-            )
+            return datetime(d.year, d.month, d.day, int(v[8:10]), int(v[10:12]), int(v[12:14]))
         except ValueError:
             return None
     d = _date(v)
     return datetime(d.year, d.month, d.day) if d else None
 
 
-def _int(value: str) -> int | None:
+def _int(value: str, maximum: int) -> int | None:
+    """A whole number written in ASCII digits, if it is at most `maximum`; else None.
+    The length is checked first: int() refuses strings of over 4,300 digits."""
     v = value.strip()
-    return int(v) if v.isdigit() else None
+    if not _digits(v):
+        return None
+    v = v.lstrip("0") or "0"
+    if len(v) > len(str(maximum)):
+        return None
+    n = int(v)
+    return n if n <= maximum else None
+
+
+def _shown(value: str) -> str:
+    """A value quoted in a warning, cut short: warnings are stored and shown."""
+    v = " ".join(value[:200].split())
+    return repr(v if len(v) <= 40 else v[:40] + "...")
 
 
 def _decode(raw: bytes) -> str:
@@ -301,14 +336,36 @@ _TOP_FIELDS = {
     "EFFECTIVENESS DATE": "effective_on",
     "GROUP MEMBERS": "group_members",
 }
+_KNOWN_KEYS = frozenset().union(
+    _PARTY_ROLES,
+    _SECTIONS,
+    _PARTY_FIELDS,
+    _VALUE_FIELDS,
+    _ADDRESS_FIELDS,
+    _FORMER_FIELDS,
+    _TOP_FIELDS,
+)
 
 _TAG_LINE = re.compile(r"<(/?)([A-Za-z0-9][A-Za-z0-9_.-]*)>(.*)")
-_KEY_NAME = re.compile(r"[A-Z][A-Z0-9 \t./&()'-]*")
-_SIC_RE = re.compile(r"\[\s*(\d*)\s*\]\s*$")
+_KEY_NAME = re.compile(r"[A-Z][A-Z0-9 \t./&()'_-]*")
+_SIC_RE = re.compile(r"\[\s*([0-9]*)\s*\]\s*$")
+# The sections that make a block a party, whatever the block's tag.
+_PARTY_DATA = frozenset(("COMPANY DATA", "OWNER DATA"))
+_ROLE_LENGTH = 32  # FilingParty.role's max_length
 
 
 def _key(raw: str) -> str:
-    return " ".join(raw.replace("-", " ").upper().split())
+    return " ".join(raw.replace("-", " ").replace("_", " ").upper().split())
+
+
+def _role(key: str) -> str:
+    """The stored role of a party block: known roles keep their names; any other tag
+    (UNDERWRITER, ISSUING_ENTITY...) becomes its words in lower case joined by "-"."""
+    known = _PARTY_ROLES.get(key)
+    if known:
+        return known
+    role = "-".join(re.findall(r"[a-z0-9]+", key.lower()))
+    return role[:_ROLE_LENGTH].rstrip("-") or FILER
 
 
 @dataclass
@@ -323,13 +380,35 @@ class _Header:
     date_of_change: date | None = None
     accepted_at: datetime | None = None
     effective_on: date | None = None
-    items: list[str] = field(default_factory=list)
-    group_members: list[str] = field(default_factory=list)
+    # Dicts as ordered sets: a membership test per line stays cheap for 100,000 lines.
+    items: dict[str, None] = field(default_factory=dict)
+    group_members: dict[str, None] = field(default_factory=dict)
     sec_act: str = ""
     file_number: str = ""
     film_number: str = ""
     parties: list[Party] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     found: bool = False  # at least one header fact was recognised
+
+
+def _opens_party_data(lines: list[str], i: int) -> bool:
+    """True when the first non-blank line from `i` opens COMPANY DATA or OWNER DATA,
+    which makes the block just opened a party, whatever its tag."""
+    n = len(lines)
+    while i < n and not lines[i]:
+        i += 1
+    if i == n:
+        return False
+    m = _TAG_LINE.match(lines[i])
+    if m:
+        closing, name, value = m.group(1), m.group(2), m.group(3)
+        if closing:
+            return False
+    else:
+        name, colon, value = lines[i].partition(":")
+        if not colon:
+            return False
+    return not value.strip() and _key(name) in _PARTY_DATA
 
 
 def _parse_header(text: str) -> _Header:
@@ -345,6 +424,7 @@ def _parse_header(text: str) -> _Header:
                 closers.setdefault(m.group(2).upper(), []).append(i)
 
     party: Party | None = None
+    party_key = ""  # the key of the block that opened `party`
     section = ""
     i = 0
     n = len(lines)
@@ -358,14 +438,14 @@ def _parse_header(text: str) -> _Header:
             closing, tag, value = m.group(1), m.group(2).upper(), m.group(3).strip()
             key = _key(tag)
             if closing:
-                if key in _PARTY_ROLES:
+                if key in _PARTY_ROLES or (party is not None and key == party_key):
                     party, section = None, ""
                 elif key in _SECTIONS:
                     section = ""
                 continue
             if not value:
-                if key in _PARTY_ROLES:
-                    party, section = Party(role=_PARTY_ROLES[key]), ""
+                if key in _PARTY_ROLES or (key not in _KNOWN_KEYS and _opens_party_data(lines, i)):
+                    party, party_key, section = Party(role=_role(key)), key, ""
                     h.parties.append(party)
                     h.found = True
                     continue
@@ -385,8 +465,10 @@ def _parse_header(text: str) -> _Header:
             if not colon or not _KEY_NAME.fullmatch(name):
                 continue
             key, value = _key(name), value.strip()
-            if key in _PARTY_ROLES and not value:
-                party, section = Party(role=_PARTY_ROLES[key]), ""
+            if not value and (
+                key in _PARTY_ROLES or (key not in _KNOWN_KEYS and _opens_party_data(lines, i))
+            ):
+                party, party_key, section = Party(role=_role(key)), key, ""
                 h.parties.append(party)
                 h.found = True
                 continue
@@ -410,7 +492,7 @@ def _enter_section(h: _Header, party: Party | None, key: str) -> tuple[Party, st
 
 def _set_value(h: _Header, party: Party | None, section: str, key: str, value: str):
     if key in _TOP_FIELDS:
-        _set_top(h, _TOP_FIELDS[key], value)
+        _set_top(h, key, value)
         return party
     if key in _VALUE_FIELDS:
         attr = _VALUE_FIELDS[key]
@@ -429,12 +511,17 @@ def _set_value(h: _Header, party: Party | None, section: str, key: str, value: s
         h.found = True
         attr = _PARTY_FIELDS[key]
         if attr == "cik":
-            party.cik = _int(value)
+            party.cik = _int(value, MAX_CIK) or None
+            if party.cik is None and value:
+                # A CIK of 0 names no company (its company page would not exist).
+                h.warnings.append(f"{key} {_shown(value)} is not a CIK; ignored")
         elif attr == "sic":
             bracket = value.rfind("[")
             m = _SIC_RE.match(value, bracket) if bracket >= 0 else None
             if m:
                 party.sic_description, party.sic_code = value[:bracket].strip(), m.group(1)
+            elif _digits(value):  # 1990s headers give the bare code
+                party.sic_code = value
             else:
                 party.sic_description = value
         elif attr == "sic_code":
@@ -454,6 +541,8 @@ def _set_value(h: _Header, party: Party | None, section: str, key: str, value: s
             former.name = value
         else:
             former.changed_on = _date(value)
+            if former.changed_on is None and value:
+                h.warnings.append(f"{key} {_shown(value)} is not a usable date; ignored")
         return party
     if key in _ADDRESS_FIELDS:
         attr = _ADDRESS_FIELDS[key]
@@ -470,10 +559,11 @@ def _set_value(h: _Header, party: Party | None, section: str, key: str, value: s
     return party
 
 
-def _set_top(h: _Header, attr: str, value: str) -> None:
+def _set_top(h: _Header, key: str, value: str) -> None:
     if not value:
         return
     h.found = True
+    attr = _TOP_FIELDS[key]
     if attr == "accession_number":
         if not h.accession_number:
             h.accession_number = _accession(value)
@@ -482,20 +572,24 @@ def _set_top(h: _Header, attr: str, value: str) -> None:
             h.form_type = value
     elif attr == "public_document_count":
         if h.public_document_count is None:
-            h.public_document_count = _int(value)
+            h.public_document_count = _int(value, MAX_DOCUMENT_COUNT)
+            if h.public_document_count is None:
+                h.warnings.append(f"{key} {_shown(value)} is not a usable count; ignored")
     elif attr == "items":
         item = _item(value)
-        if item and item not in h.items:
-            h.items.append(item)
+        if item:
+            h.items[item] = None
     elif attr == "group_members":
-        member = " ".join(value.split())
-        if member not in h.group_members:
-            h.group_members.append(member)
+        h.group_members[" ".join(value.split())] = None
     elif attr == "accepted_at":
         if h.accepted_at is None:
             h.accepted_at = _datetime(value)
+            if h.accepted_at is None:
+                h.warnings.append(f"{key} {_shown(value)} is not a usable time; ignored")
     elif getattr(h, attr) is None:
         setattr(h, attr, _date(value))
+        if getattr(h, attr) is None:
+            h.warnings.append(f"{key} {_shown(value)} is not a usable date; ignored")
 
 
 # --------------------------------------------------------------------------------------
@@ -861,11 +955,11 @@ class _Parser:
         if header is None or not header.found:
             return None
         if indented is not None and header is not indented:
+            twins: dict[tuple, Party] = {}
+            for p in indented.parties:
+                twins.setdefault((p.role, p.cik), p)
             for party in header.parties:
-                twin = next(
-                    (p for p in indented.parties if p.role == party.role and p.cik == party.cik),
-                    None,
-                )
+                twin = twins.get((party.role, party.cik))
                 if twin and not party.sic_description and twin.sic_code == party.sic_code:
                     party.sic_description = twin.sic_description
         return _Found(header, [], [], "index-headers", 0, len(text))
@@ -1004,7 +1098,7 @@ class _Parser:
                 warnings.append(f"truncated: {label} has no </TEXT>")
         doc, doc_warnings = _make_document(meta, self.data[body_start:body_end])
         warnings.extend(f"{label}: {w}" for w in doc_warnings)
-        documents.append((doc, _int(meta.get("SEQUENCE", ""))))
+        documents.append((doc, _int(meta.get("SEQUENCE", ""), MAX_SEQUENCE)))
         return end + len("</DOCUMENT>") if closed else end
 
     def _meta_run_end(self, start: int, end: int) -> int:
@@ -1034,9 +1128,7 @@ class _Parser:
             missing = []
         found_list = [f for f in found_list if f.header.accession_number]
         if not found_list:
-            raise SubmissionError(
-                self.label, "no accession number in the header or the file name"
-            )
+            raise SubmissionError(self.label, "no accession number in the header or the file name")
         # Group repeated copies of one submission.
         groups: dict[str, list[_Found]] = {}
         for found in found_list:
@@ -1085,24 +1177,25 @@ class _Parser:
                 setattr(sub, attr, value)
         if not sub.form_type:
             sub.form_type = next((p.form_type for p in sub.parties if p.form_type), "")
-        warnings: list[str] = []
+        # A dict as an ordered set: one membership test per warning stays cheap.
+        seen_warnings = dict.fromkeys(h.warnings)
         for found in copies:
-            for w in found.warnings:
-                if w not in warnings:
-                    warnings.append(w)
-        # Documents: drop exact repeats, then number the unnumbered.
-        seen: dict[tuple, list[bytes | str]] = {}
+            seen_warnings.update(dict.fromkeys(found.warnings))
+        warnings = list(seen_warnings)
+        # Documents: drop exact repeats (hashed: comparing each with its look-alikes was
+        # quadratic), then number the unnumbered and the repeated numbers.
+        seen: set[tuple] = set()
         kept: list[tuple[Document, int | None]] = []
         dropped = 0
         for found in copies:
             for doc, seq in found.documents:
-                content = doc.data if doc.data is not None else doc.text
-                same = seen.setdefault((seq, doc.type, doc.filename, len(content)), [])
-                if content in same:  # bytes/str equality: only for equal-length twins
+                identity = (seq, doc.type, doc.filename, doc.data, doc.text)
+                if identity in seen:
                     dropped += 1
                     continue
-                same.append(content)
+                seen.add(identity)
                 kept.append((doc, seq))
+        seen.clear()
         if len(copies) > 1:
             warnings.append(
                 f"the file holds this submission {len(copies)} times; "
@@ -1110,18 +1203,20 @@ class _Parser:
             )
         elif dropped:
             warnings.append(f"dropped {dropped} repeated document(s)")
-        used = {seq for _, seq in kept if seq is not None}
+        numbers = _Numbers(seq for _, seq in kept if seq is not None)
+        taken: set[int] = set()
         previous = 0
         for number, (doc, seq) in enumerate(kept, 1):
+            label = f"document {number} ({doc.type or 'untyped'})"
             if seq is None:
-                seq = previous + 1
-                while seq in used:
-                    seq += 1
-                used.add(seq)
-                warnings.append(
-                    f"document {number} ({doc.type or 'untyped'}) has no usable <SEQUENCE>;"
-                    f" numbered {seq}"
-                )
+                seq = numbers.take(previous + 1)
+                warnings.append(f"{label} has no usable <SEQUENCE>; numbered {seq}")
+            elif seq in taken:
+                # Two documents may not share a number in a filing: the later one moves.
+                new = numbers.take(previous + 1)
+                warnings.append(f"{label} repeats <SEQUENCE> {seq}; numbered {new}")
+                seq = new
+            taken.add(seq)
             doc.sequence = seq
             previous = seq
             sub.documents.append(doc)
@@ -1139,9 +1234,43 @@ class _Parser:
             )
         if not sub.documents and not h.found:
             warnings.append("no header and no documents")
-        sub.warnings = warnings
+        sub.warnings = _capped(warnings)
         if whole:
             sub.raw = self.data
         else:
             sub.raw = self.data[copies[0].start : copies[-1].end]
         return sub
+
+
+class _Numbers:
+    """Hands out unused document numbers: the smallest free one at or after a start.
+    Runs of used numbers are jumped in one step once walked (path compression), so
+    numbering many documents never walks the same run twice."""
+
+    def __init__(self, used):
+        self.used = set(used)
+        self.skip: dict[int, int] = {}  # a used number -> a later number to try
+
+    def take(self, start: int) -> int:
+        walked = []
+        n = start
+        while n in self.used:
+            walked.append(n)
+            n = self.skip.get(n, n + 1)
+        for m in walked:
+            self.skip[m] = n
+        self.used.add(n)
+        return n
+
+
+MAX_WARNINGS = 100
+
+
+def _capped(warnings: list[str]) -> list[str]:
+    """At most MAX_WARNINGS warnings, keeping the first and the last (the file-level
+    ones come last): they are stored with the filing and shown on its page."""
+    if len(warnings) <= MAX_WARNINGS:
+        return warnings
+    head, tail = MAX_WARNINGS - 11, 10
+    hidden = len(warnings) - head - tail
+    return [*warnings[:head], f"... and {hidden} more warnings like these", *warnings[-tail:]]

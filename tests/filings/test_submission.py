@@ -716,3 +716,350 @@ def test_leading_byte_order_mark_does_not_hide_the_envelope(name):
     assert (marked.dialect, marked.accession_number) == (plain.dialect, plain.accession_number)
     assert marked.parties == plain.parties
     assert len(marked.documents) == len(plain.documents)
+
+
+# ---------------------------------------------------------------------------------------
+# Every party block, whatever its tag; SIC codes as 1990s headers wrote them
+# ---------------------------------------------------------------------------------------
+
+
+def test_sic_line_with_a_bare_number_keeps_its_code():
+    sub = only(real("0000014272-94-000003.txt"))  # STANDARD INDUSTRIAL CLASSIFICATION:\t2834
+
+    filer = party(sub, FILER)
+    assert (filer.name, filer.cik) == ("BRISTOL MYERS SQUIBB CO", 14272)
+    assert (filer.sic_code, filer.sic_description) == ("2834", "")
+
+
+def _indented_party(role_line: bytes, name: bytes, cik: bytes) -> bytes:
+    return (
+        role_line
+        + b"\n\n\tCOMPANY DATA:\t\n\t\tCOMPANY CONFORMED NAME:\t\t\t"
+        + name
+        + b"\n\t\tCENTRAL INDEX KEY:\t\t\t"
+        + cik
+        + b"\n\n\tBUSINESS ADDRESS:\t\n"
+        b"\t\tCITY:\t\t\tNEW YORK\n\n"
+    )
+
+
+def test_indented_header_keeps_every_block_with_company_data_as_a_party():
+    data = real("0000014272-95-000007.txt")
+    extra = (
+        _indented_party(b"UNDERWRITER:", b"GOLDMAN SACHS & CO", b"0000769993")
+        + _indented_party(b"ISSUING_ENTITY:", b"SOME TRUST 1995-1", b"0000900001")
+        + _indented_party(b"FILED FOR:", b"SOMEONE ELSE INC", b"0000900002")
+    )
+    sub = only(data.replace(b"</IMS-HEADER>", extra + b"</IMS-HEADER>"))
+
+    assert roles(sub) == [FILER, "underwriter", "issuing-entity", FILED_FOR]
+    filer, underwriter, trust, _ = sub.parties
+    assert (filer.name, filer.cik, filer.former_names[0].name) == (
+        "BRISTOL MYERS SQUIBB CO",
+        14272,
+        "BRISTOL MYERS CO",
+    )
+    assert (underwriter.name, underwriter.cik) == ("GOLDMAN SACHS & CO", 769993)
+    assert underwriter.business_address.city == "NEW YORK"
+    assert (trust.name, trust.cik) == ("SOME TRUST 1995-1", 900001)
+
+
+def test_nc_header_keeps_every_tag_holding_company_or_owner_data_as_a_party():
+    data = real("0001127602-25-004598.nc")
+    data = data.replace(b"ISSUER>", b"ISSUING_ENTITY>")
+    underwriter = (
+        b"<UNDERWRITER>\r<COMPANY-DATA>\r<CONFORMED-NAME>UNDERWRITING LLC\r<CIK>0000900003\r"
+        b"</COMPANY-DATA>\r</UNDERWRITER>\r<FILED-FOR>\r<OWNER-DATA>\r<CONFORMED-NAME>A PERSON\r"
+        b"<CIK>0000900004\r</OWNER-DATA>\r</FILED-FOR>\r"
+        b"<SERIES-AND-CLASSES-CONTRACTS-DATA>\r<CIK>0000000077\r</SERIES-AND-CLASSES-CONTRACTS-DATA>\r"
+    )
+    data = data.replace(b"<DOCUMENT>", underwriter + b"<DOCUMENT>", 1)
+    sub = only(data)
+
+    assert roles(sub) == [REPORTING_OWNER, "issuing-entity", "underwriter", FILED_FOR]
+    owner, issuer, underwriter, filed_for = sub.parties
+    assert (issuer.name, issuer.cik, issuer.sic_code) == ("ARROW ELECTRONICS, INC.", 7536, "5065")
+    assert [f.changed_on for f in issuer.former_names] == [date(2022, 11, 17), date(1992, 7, 3)]
+    assert (underwriter.name, underwriter.cik) == ("UNDERWRITING LLC", 900003)
+    assert (filed_for.name, filed_for.cik) == ("A PERSON", 900004)
+    assert owner.mail_address.city == "CENTENNIAL"
+
+
+def test_role_from_an_unknown_tag_fits_the_role_column():
+    data = real("0001127602-25-004598.nc")
+    tag = b"SOME-VERY_LONG-ROLE-NAME-THAT-EDGAR-MIGHT-INVENT-ONE-DAY"
+    data = data.replace(b"<ISSUER>", b"<" + tag + b">").replace(b"</ISSUER>", b"</" + tag + b">")
+    sub = only(data)
+
+    assert roles(sub)[1] == "some-very-long-role-name-that-ed"
+
+
+def test_unknown_block_without_company_data_is_not_a_party():
+    sub = only(HEADER.replace("FILER:\n", "UNDERWRITER:\n\tNOTE:\tnone\nFILER:\n").encode())
+    assert roles(sub) == [FILER]
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile values: only the parser's own error, never a half-stored filing
+# ---------------------------------------------------------------------------------------
+
+
+def _header(*lines: str, documents: list[bytes] | None = None) -> bytes:
+    head = "\n".join(lines)
+    return (
+        (
+            "<SEC-DOCUMENT>0000000001-25-000001.txt : 20250101\n"
+            "<SEC-HEADER>0000000001-25-000001.hdr.sgml : 20250101\n"
+            f"ACCESSION NUMBER:\t\t0000000001-25-000001\n{head}\n</SEC-HEADER>\n"
+        ).encode("cp1252")
+        + b"".join(documents or [])
+        + b"</SEC-DOCUMENT>\n"
+    )
+
+
+def test_unicode_digits_are_not_numbers():
+    # "\xb2" is one byte in cp1252: "2" written as a superscript.
+    data = _header(
+        "PUBLIC DOCUMENT COUNT:\t\t\xb2",
+        "FILED AS OF DATE:\t\t2025010\xb2",
+        "FILER:",
+        "\tCOMPANY DATA:",
+        "\t\tCOMPANY CONFORMED NAME:\tEXAMPLE CORP",
+        "\t\tCENTRAL INDEX KEY:\t\t000000001\xb2",
+        documents=[_doc("\xb2", "8-K", "a.htm", b"<html>a</html>\n")],
+    )
+    sub = only(data)
+
+    assert (sub.public_document_count, sub.filed_on, sub.parties[0].cik) == (None, None, None)
+    assert sub.documents[0].sequence == 1
+    assert "PUBLIC DOCUMENT COUNT '\u00b2' is not a usable count; ignored" in sub.warnings
+    assert "CENTRAL INDEX KEY '000000001\u00b2' is not a CIK; ignored" in sub.warnings
+    assert "FILED AS OF DATE '2025010\u00b2' is not a usable date; ignored" in sub.warnings
+    assert "document 1 (8-K) has no usable <SEQUENCE>; numbered 1" in sub.warnings
+
+
+def test_arabic_indic_digits_are_no_date_and_no_accession_number():
+    digits = "\u0662\u0660\u0662\u0665\u0660\u0661\u0660\u0668"  # 20250108
+    data = (
+        f"<SEC-DOCUMENT>\n<SEC-HEADER>\nACCESSION NUMBER:\t\t{digits}00-25-000001\n"
+        f"CONFORMED SUBMISSION TYPE:\t8-K\nFILED AS OF DATE:\t{digits}\n"
+        f"ACCEPTANCE-DATETIME:\t{digits}163015\n</SEC-HEADER>\n</SEC-DOCUMENT>\n"
+    ).encode()
+
+    with pytest.raises(SubmissionError, match="no accession number"):
+        parse(data, "upload.txt")
+    sub = only(data, "0000000001-25-000001.txt")
+    assert sub.accession_number == "0000000001-25-000001"
+    assert (sub.filed_on, sub.accepted_at) == (None, None)
+
+
+def test_numbers_longer_than_python_converts_are_dropped_with_a_warning():
+    huge = "9" * 5000  # int() refuses more than 4,300 digits
+    data = _header(
+        f"PUBLIC DOCUMENT COUNT:\t{huge}",
+        "FILER:",
+        "\tCOMPANY DATA:",
+        f"\t\tCENTRAL INDEX KEY:\t{huge}",
+        documents=[_doc(huge, "8-K", "a.htm", b"<html>a</html>\n")],
+    )
+    sub = only(data)
+
+    assert (sub.public_document_count, sub.parties[0].cik) == (None, None)
+    assert sub.documents[0].sequence == 1
+    assert any(w.startswith("CENTRAL INDEX KEY '9999") and len(w) < 100 for w in sub.warnings)
+
+
+@pytest.mark.parametrize(
+    ("cik", "kept"),
+    [
+        ("0000000000", None),  # CIK 0 is no company: its page would not exist
+        ("9223372036854775809", None),  # over 2^63
+        ("12345678901", None),  # eleven digits
+        ("9999999999", 9999999999),
+        ("00000000000000000320193", 320193),  # zero-padded beyond ten digits
+    ],
+)
+def test_cik_must_be_a_ten_digit_number_above_zero(cik, kept):
+    sub = only(_header("<FILER>", "<COMPANY-DATA>", f"<CIK>{cik}", "</COMPANY-DATA>", "</FILER>"))
+
+    assert sub.parties[0].cik == kept
+    assert (f"CIK '{cik}' is not a CIK; ignored" in sub.warnings) == (kept is None)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ACCEPTANCE-DATETIME:\t99991231235959",  # overflows once made timezone-aware
+        "ACCEPTANCE-DATETIME:\t20250132000000",
+        "ACCEPTANCE-DATETIME:\t20250101250000",
+        "FILED AS OF DATE:\t99991231",
+        "FILED AS OF DATE:\t18991231",
+        "FILED AS OF DATE:\t00000000",
+        "CONFORMED PERIOD OF REPORT:\t22000101",
+        "EFFECTIVENESS DATE:\t00010101",
+    ],
+)
+def test_out_of_range_dates_and_times_are_dropped_with_a_warning(line):
+    key, value = line.split(":\t")
+    sub = only(_header(line))
+
+    dates = [sub.accepted_at, sub.filed_on, sub.period_of_report, sub.effective_on]
+    assert dates == [None] * 4
+    (warning,) = sub.warnings
+    assert warning.startswith(f"{key.replace('-', ' ')} '{value}' is not a usable")
+
+
+def test_the_first_usable_date_is_kept():
+    sub = only(_header("FILED AS OF DATE:\t99991231", "FILED AS OF DATE:\t20250101"))
+    assert sub.filed_on == date(2025, 1, 1)
+
+
+def test_former_name_with_an_impossible_date_keeps_its_name():
+    sub = only(
+        _header(
+            "FILER:",
+            "\tCOMPANY DATA:",
+            "\t\tCENTRAL INDEX KEY:\t1",
+            "\tFORMER COMPANY:",
+            "\t\tFORMER CONFORMED NAME:\tOLD NAME",
+            "\t\tDATE OF NAME CHANGE:\t18000101",
+        )
+    )
+
+    assert [(f.name, f.changed_on) for f in sub.parties[0].former_names] == [("OLD NAME", None)]
+    assert sub.warnings == ["DATE OF NAME CHANGE '18000101' is not a usable date; ignored"]
+
+
+def test_dates_at_the_bounds_are_kept():
+    sub = only(_header("ACCEPTANCE-DATETIME:\t19000101000000", "FILED AS OF DATE:\t21991231"))
+
+    assert (sub.accepted_at, sub.filed_on) == (datetime(1900, 1, 1), date(2199, 12, 31))
+    assert sub.warnings == []
+
+
+def test_documents_sharing_a_sequence_are_renumbered_and_all_kept():
+    docs = [
+        _doc(1, "8-K", "a.htm", b"<html>a</html>\n"),
+        _doc(2, "EX-99.1", "b.htm", b"<html>b</html>\n"),
+        _doc(2, "EX-99.2", "c.htm", b"<html>c</html>\n"),
+        _doc(1, "EX-99.3", "d.htm", b"<html>d</html>\n"),
+        _doc(None, "EX-99.4", "e.htm", b"<html>e</html>\n"),
+        _doc(1, "8-K", "a.htm", b"<html>a</html>\n"),  # an exact repeat: dropped
+    ]
+    sub = only(_wrap(docs))
+
+    assert [(d.sequence, d.filename) for d in sub.documents] == [
+        (1, "a.htm"),
+        (2, "b.htm"),
+        (3, "c.htm"),
+        (4, "d.htm"),
+        (5, "e.htm"),
+    ]
+    assert "document 3 (EX-99.2) repeats <SEQUENCE> 2; numbered 3" in sub.warnings
+    assert "document 4 (EX-99.3) repeats <SEQUENCE> 1; numbered 4" in sub.warnings
+    assert "dropped 1 repeated document(s)" in sub.warnings
+
+
+def test_sequence_beyond_the_column_is_renumbered():
+    docs = [_doc(1, "8-K", "a.htm", b"<html>a</html>\n"), _doc(2**40, "EX-1", "b.htm", b"b\n")]
+    sub = only(_wrap(docs))
+
+    assert [d.sequence for d in sub.documents] == [1, 2]
+    assert "document 2 (EX-1) has no usable <SEQUENCE>; numbered 2" in sub.warnings
+
+
+def test_warnings_are_capped_and_keep_the_last_ones():
+    docs = [_doc(None, f"EX-{i}", f"{i}.txt", b"x\n") for i in range(500)]
+    sub = only(_wrap(docs).replace(b"COUNT:\t\t500", b"COUNT:\t\t1"))
+
+    assert len(sub.warnings) == 100
+    assert "... and 402 more warnings like these" in sub.warnings
+    assert sub.warnings[-1].startswith("pdc-mismatch")
+
+
+# Sized so that the quadratic code these replaced would take minutes (measured before
+# the fixes: 100,000 item lines 279 s, 40,000 group members 52 s; 10,000 look-alike
+# documents 10 s, 10,000 distinct warnings 2.3 s, 10,000 index-headers parties 6 s);
+# linear code takes a second or two. The bound only catches a hang on a busy machine.
+LINEAR_BOUND = 20.0
+
+
+def _timed_parse(data: bytes):
+    started = time.perf_counter()
+    (sub,) = parse(data, "0000000001-25-000001.txt")
+    return sub, time.perf_counter() - started
+
+
+def test_many_distinct_item_lines_are_read_in_linear_time():
+    lines = [f"ITEM INFORMATION:\t\tItem number {i}" for i in range(100_000)]
+    sub, elapsed = _timed_parse(_header(*lines, "ITEM INFORMATION:\tOther Events"))
+
+    assert len(sub.items) == 100_001
+    assert sub.items[:2] == ["Item number 0", "Item number 1"] and sub.items[-1] == "8.01"
+    assert elapsed < LINEAR_BOUND
+
+
+def test_many_distinct_group_members_are_read_in_linear_time():
+    lines = [f"GROUP MEMBERS:\t\tMEMBER  {i}" for i in range(100_000)]
+    sub, elapsed = _timed_parse(_header(*lines, "GROUP MEMBERS:\tMEMBER 7"))
+
+    assert len(sub.group_members) == 100_000
+    assert sub.group_members[7] == "MEMBER 7"
+    assert elapsed < LINEAR_BOUND
+
+
+def test_many_look_alike_documents_are_deduplicated_in_linear_time():
+    # Same number, type, name and length: only the last bytes tell them apart.
+    body = b"a" * 1000
+    docs = [_doc(1, "EX-1", "x.txt", body + b"%06d\n" % i) for i in range(40_000)]
+    sub, elapsed = _timed_parse(_wrap(docs + docs[:10], "0000000001-25-000001"))
+
+    assert len(sub.documents) == 40_000
+    assert len({d.sequence for d in sub.documents}) == 40_000
+    assert elapsed < LINEAR_BOUND
+
+
+def test_many_documents_with_repeated_or_missing_numbers_are_numbered_in_linear_time():
+    docs = [_doc(1 if i % 2 else None, f"EX-{i}", "x.txt", b"x\n") for i in range(100_000)]
+    sub, elapsed = _timed_parse(_wrap(docs, "0000000001-25-000001"))
+
+    assert [d.sequence for d in sub.documents[:4]] == [2, 1, 3, 4]
+    assert len({d.sequence for d in sub.documents}) == 100_000
+    assert elapsed < LINEAR_BOUND
+
+
+def test_many_distinct_warnings_are_gathered_in_linear_time():
+    docs = [
+        f"<DOCUMENT>\n<TYPE>EX-{i}\n<SEQUENCE>{i + 1}\n<TEXT>\nx\n</DOCUMENT>\n".encode()
+        for i in range(100_000)
+    ]
+    sub, elapsed = _timed_parse(_wrap(docs, "0000000001-25-000001"))
+
+    assert len(sub.documents) == 100_000
+    assert sub.warnings[0] == "truncated: document 1 (EX-0) has no </TEXT>"
+    assert elapsed < LINEAR_BOUND
+
+
+def test_index_headers_page_with_many_parties_is_read_in_linear_time():
+    n = 50_000
+    tagged = b"".join(
+        b"<FILER>\n<COMPANY-DATA>\n<CIK>%d\n<ASSIGNED-SIC>7372\n</COMPANY-DATA>\n</FILER>\n" % i
+        for i in range(1, n + 1)
+    )
+    indented = b"".join(
+        b"FILER:\n\tCOMPANY DATA:\n\t\tCENTRAL INDEX KEY:\t%d\n"
+        b"\t\tSTANDARD INDUSTRIAL CLASSIFICATION:\tSOFTWARE [7372]\n" % i
+        for i in range(1, n + 1)
+    )
+    data = (
+        b"<html><body><!--\n<SEC-HEADER>\n<ACCESSION-NUMBER>0000000001-25-000001\n"
+        + tagged
+        + b"</SEC-HEADER>\n-->\n<PRE>\n&lt;SEC-HEADER&gt;\n"
+        + indented
+        + b"&lt;/SEC-HEADER&gt;\n</PRE></body></html>\n"
+    )
+    sub, elapsed = _timed_parse(data)
+
+    assert len(sub.parties) == n
+    assert sub.parties[-1].sic_description == "SOFTWARE"
+    assert elapsed < LINEAR_BOUND
