@@ -307,3 +307,16 @@ def test_big_html_extracts_at_megabytes_per_second():
     # 14 MB/s on an idle development machine, 3.5 under load: the bound only catches
     # blow-ups (quadratic behaviour), not noise.
     assert mb_per_s > 0.5, f"{mb_per_s:.1f} MB/s"
+
+
+def test_whitespace_run_at_the_end_of_an_xml_document_takes_linear_time():
+    # `\s*</(?:XBRL|XML)>\s*$` was retried from every space of the run: 80,000 spaces took
+    # 9 s, so the million here would take over half an hour.
+    spaces = " " * 1_000_000
+    started = time.perf_counter()
+    unclosed = extract_text("xml", "<XML>\n<a>1</a>" + spaces + "x")
+    closed = extract_text("xml", "<XML>\n<a>2</a>" + spaces + "</xml>" + spaces)
+    elapsed = time.perf_counter() - started
+
+    assert (unclosed, closed) == ("1 x", "a: 2")
+    assert elapsed < 5.0
