@@ -1,7 +1,11 @@
 """filings.sources: paths, directories, globs and archives in; named bytes out, bounded."""
+import bz2
 import gzip
 import io
+import lzma
 import os
+import tarfile
+import tracemalloc
 import zipfile
 import zlib
 
@@ -12,14 +16,17 @@ from tests.builders import tar_bytes, zip_bytes
 from tests.conftest import corpus_file
 
 MB = 1024 * 1024
+GB = 1024 * MB
 SMALL = "0000320193-99-000010.txt"
 OTHER = "0001127602-25-004598.nc"
 
+COMPRESS = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}
+# Memory a decoder needs whatever it reads: xz's default preset has an 8 MiB dictionary.
+DECODER = {"xz": 9 * MB}
 
 
-
-def _open(name, data, limit=64 * MB):
-    return list(open_upload(name, io.BytesIO(data), limit))
+def _open(name, data, limit=64 * MB, member=256 * MB):
+    return list(open_upload(name, io.BytesIO(data), limit, member))
 
 
 def _zeros_gzip(total, chunk=MB):
@@ -29,6 +36,63 @@ def _zeros_gzip(total, chunk=MB):
     parts = [compressor.compress(zeros) for _ in range(total // chunk)]
     parts.append(compressor.flush())
     return b"".join(parts)
+
+
+def _zeros(fmt, total, prefix=b"", piece=8 * MB):
+    """`prefix` then `total` zero bytes, compressed with `fmt`. gzip, bzip2 and xz all
+    read concatenated streams as one, so one compressed piece repeated makes a bomb of
+    any size cheaply (4 GiB of zeros is 24 KB of bzip2)."""
+    compress = COMPRESS[fmt]
+    one = compress(bytes(piece))
+    return (compress(prefix) if prefix else b"") + one * (total // piece)
+
+
+def _tar_header(name, size):
+    info = tarfile.TarInfo(name)
+    info.size = size
+    return info.tobuf(format=tarfile.GNU_FORMAT)
+
+
+def _one_file(fmt, data, name="one.txt"):
+    """`data` as an upload of format `fmt`, and the name the submission inside gets."""
+    if fmt == "zip":
+        return "up.zip", zip_bytes({name: data}), f"up.zip!{name}"
+    if fmt in COMPRESS:
+        return f"{name}.{fmt}", COMPRESS[fmt](data), name
+    mode = {"tar": "w", "tar.gz": "w:gz", "tgz": "w:gz", "tar.bz2": "w:bz2", "tar.xz": "w:xz"}
+    return f"up.{fmt}", tar_bytes({name: data}, mode=mode[fmt]), f"up.tar!{name}"
+
+
+class CountingReader(io.BytesIO):
+    """A file object that records how many bytes were read from it."""
+
+    def __init__(self, data, seekable=True):
+        super().__init__(data)
+        self.bytes_read = 0
+        self._seekable = seekable
+
+    def read(self, size=-1):
+        data = super().read(size)
+        self.bytes_read += len(data)
+        return data
+
+    def readinto(self, buffer):
+        n = super().readinto(buffer)
+        self.bytes_read += n
+        return n
+
+    def seekable(self):
+        return self._seekable
+
+
+def _peak(fn):
+    """(result of fn(), peak bytes Python allocated while it ran)."""
+    tracemalloc.start()
+    try:
+        result = fn()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 @pytest.fixture
@@ -93,6 +157,32 @@ def test_a_missing_path_is_a_failed_source_and_the_rest_go_on(tmp_path, small):
 
 # --- Archives -----------------------------------------------------------------------------
 
+FORMATS = ["gz", "bz2", "xz", "zip", "tar", "tar.gz", "tgz", "tar.bz2", "tar.xz"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_each_format_yields_the_submission_inside(fmt, small):
+    name, data, inner = _one_file(fmt, small)
+    [source] = _open(name, data)
+    assert (source.name, source.error) == (inner, "")
+    assert source.data == small
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_each_format_is_read_from_disk_when_walking_a_directory(fmt, tmp_path, small):
+    name, data, inner = _one_file(fmt, small)
+    (tmp_path / name).write_bytes(data)
+    [source] = read_sources([str(tmp_path)])
+    assert source.name == str(tmp_path / inner)
+    assert source.data == small
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_each_format_is_read_from_a_stream_that_cannot_seek(fmt, small):
+    name, data, inner = _one_file(fmt, small)
+    [source] = open_upload(name, CountingReader(data, seekable=False))
+    assert (source.name, source.data) == (inner, small)
+
 
 def test_gzip_yields_the_file_inside_named_without_the_suffix(small):
     [source] = _open("upload/0000320193-99-000010.txt.gz", gzip.compress(small))
@@ -116,16 +206,41 @@ def test_tar_yields_each_regular_member(small, other):
     ]
 
 
-@pytest.mark.parametrize("name", ["batch.tar.gz", "batch.tgz"])
-def test_tar_gz_is_opened_through_both_layers(name, small, other):
-    sources = _open(name, tar_bytes({"one.txt": small, "two.nc": other}, mode="w:gz"))
+@pytest.mark.parametrize(
+    "name, mode",
+    [("batch.tar.gz", "w:gz"), ("batch.tgz", "w:gz"), ("batch.tar.bz2", "w:bz2"),
+     ("batch.tbz2", "w:bz2"), ("batch.tar.xz", "w:xz"), ("batch.txz", "w:xz")],
+)
+def test_compressed_tars_are_opened_through_both_layers(name, mode, small, other):
+    sources = _open(name, tar_bytes({"one.txt": small, "two.nc": other}, mode=mode))
     assert [s.data for s in sources] == [small, other]
     assert [s.name for s in sources] == ["batch.tar!one.txt", "batch.tar!two.nc"]
 
 
-def test_an_archive_is_recognised_by_content_whatever_its_name(small):
-    [source] = _open("upload.bin", zip_bytes({"one.txt": small}))
+@pytest.mark.parametrize("fmt", ["gz", "bz2", "xz", "zip", "tar", "tar.gz", "tar.bz2"])
+def test_an_archive_is_recognised_by_content_whatever_its_name(fmt, small):
+    _, data, _ = _one_file(fmt, small)
+    [source] = _open("upload.bin", data)
     assert source.data == small
+    assert source.name.startswith("upload.bin")
+
+
+def test_memory_stays_flat_however_many_members_an_archive_holds():
+    # tarfile keeps every header it reads unless told otherwise (some 360 bytes each):
+    # what is held while reading member 3,000 is what was held at member 500.
+    count = 3000
+    data = tar_bytes({f"m{i:05d}.txt": b"%d" % i for i in range(count)}, mode="w:gz")
+    held = {}
+    tracemalloc.start()
+    try:
+        upload = CountingReader(data, seekable=False)
+        for i, source in enumerate(open_upload("many.tar.gz", upload)):
+            assert (source.name, source.data) == (f"many.tar!m{i:05d}.txt", b"%d" % i)
+            if i in (500, count - 1):
+                held[i] = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held[count - 1] - held[500] < 100 * 1024
 
 
 def test_nested_archives_are_opened(small):
@@ -134,6 +249,17 @@ def test_nested_archives_are_opened(small):
     [source] = _open("outer.tar.gz", outer)
     assert source.name == "outer.tar!inner.zip!one.txt"
     assert source.data == small
+
+
+@pytest.mark.parametrize("fmt", ["gz", "bz2", "xz", "zip", "tar.bz2"])
+def test_each_format_nested_in_a_tar_is_opened(fmt, small, other):
+    name, data, inner = _one_file(fmt, small)
+    outer = tar_bytes({name: data, "two.nc": other}, mode="w:xz")
+    sources = _open("outer.tar.xz", outer)
+    assert [(s.name, s.data) for s in sources] == [
+        (f"outer.tar!{inner}", small),
+        ("outer.tar!two.nc", other),
+    ]
 
 
 def test_archives_nested_past_the_depth_limit_are_refused(small):
@@ -161,16 +287,60 @@ def test_member_names_with_dot_dot_never_touch_the_disk(tmp_path, small, monkeyp
     assert display_name(sources[0].name) == "evil.zip!../../escaped.txt"
 
 
-# --- Bombs and broken archives ------------------------------------------------------------
+# --- Bombs: refused early, memory near the limit --------------------------------------------
+
+BOMBS = {
+    # name: (upload, what the budget refuses in the end)
+    "gz": lambda: ("bomb.txt.gz", _zeros("gz", 4 * GB)),
+    "bz2": lambda: ("bomb.txt.bz2", _zeros("bz2", 4 * GB)),
+    "xz": lambda: ("bomb.txt.xz", _zeros("xz", 4 * GB)),
+    "tar.gz": lambda: ("bomb.tar.gz", _zeros("gz", 4 * GB, _tar_header("z.txt", 4 * GB))),
+    "tgz": lambda: ("bomb.tgz", _zeros("gz", 4 * GB, _tar_header("z.txt", 4 * GB))),
+    "tar.bz2": lambda: ("bomb.tar.bz2", _zeros("bz2", 4 * GB, _tar_header("z.txt", 4 * GB))),
+    "tar.xz": lambda: ("bomb.tar.xz", _zeros("xz", 4 * GB, _tar_header("z.txt", 4 * GB))),
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(BOMBS))
+def test_a_bomb_of_each_compressed_format_is_refused_early_in_bounded_memory(fmt):
+    name, bomb = BOMBS[fmt]()
+    upload = CountingReader(bomb, seekable=False)  # read as a stream, not in one call
+    limit = 16 * MB
+    sources, peak = _peak(lambda: list(open_upload(name, upload, limit, 64 * MB)))
+    refusal = sources[-1]
+    assert refusal.name == name
+    assert refusal.data is None
+    assert "expands past the limit of 16 MB (refused as a possible archive bomb)" in refusal.error
+    # Stopped near the limit: most of the 4 GiB was never decompressed, nor held.
+    assert upload.bytes_read < len(bomb) / 4
+    assert peak < limit + 6 * MB + DECODER.get(fmt.rpartition(".")[2], 0)
+    # The 4 GiB tar member is larger than the largest submission: refused unread first.
+    if fmt.startswith("t"):
+        assert sources[0].name.endswith("!z.txt")
+        assert "is 4096 MB, larger than the largest submission stored (64 MB" in sources[0].error
 
 
 def test_a_real_gzip_bomb_is_refused_without_expanding_it():
-    bomb = _zeros_gzip(300 * MB)
-    assert len(bomb) < 1 * MB  # 300 MB of zeros in a few hundred KB
+    bomb = _zeros_gzip(128 * MB)  # one gzip member, as a real bomb would be
+    assert len(bomb) < 1 * MB  # 128 MB of zeros in a few hundred KB
     [source] = _open("bomb.txt.gz", bomb, limit=16 * MB)
     assert source.data is None
     assert "expands past the limit of 16 MB" in source.error
     assert "archive bomb" in source.error
+
+
+def test_a_zip_bomb_is_refused_before_its_member_is_read():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open("zeros.txt", "w", force_zip64=True) as member:
+            for _ in range(64):
+                member.write(bytes(MB))
+    upload = buf.getvalue()
+    assert len(upload) < MB
+    [source], peak = _peak(lambda: _open("bomb.zip", upload, limit=16 * MB))
+    assert source.name == "bomb.zip"
+    assert "zeros.txt would expand past the limit of 16 MB" in source.error
+    assert peak < 2 * MB
 
 
 def test_a_zip_member_declaring_a_size_past_the_limit_is_refused(small):
@@ -195,12 +365,52 @@ def test_a_zip_member_lying_about_its_size_is_refused_not_expanded():
     assert source.error.startswith("broken archive: Bad CRC-32")
 
 
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_zip_members_compressed_without_an_output_bound_are_refused(method, small):
+    # zipfile would expand these in one unbounded call: a few KB of bzip2 can hold GBs.
+    archive = zip_bytes({"odd.txt": small, "plain.txt": small}, compression=method)
+    sources = _open("odd.zip", archive)
+    assert [s.name for s in sources] == ["odd.zip!odd.txt", "odd.zip!plain.txt"]
+    assert all(s.data is None for s in sources)
+    assert f"zip compression method {method} is not supported" in sources[0].error
+
+
+def test_an_encrypted_zip_member_is_refused_and_the_rest_go_on(small, other):
+    archive = bytearray(zip_bytes({"secret.txt": small, "two.nc": other}))
+    # Set the "encrypted" flag of the first member in its local and central headers.
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = archive.index(signature) + flag_at
+        archive[at] |= 0x1
+    sources = _open("locked.zip", bytes(archive))
+    assert sources[0].name == "locked.zip!secret.txt"
+    assert sources[0].error == "encrypted: cannot be read"
+    assert (sources[1].name, sources[1].data) == ("locked.zip!two.nc", other)
+
+
 def test_a_bomb_nested_in_an_archive_is_refused():
     inner = _zeros_gzip(8 * MB)
     outer = zip_bytes({"inner.txt.gz": inner}, compression=zipfile.ZIP_STORED)
     [source] = _open("outer.zip", outer, limit=4 * MB)
+    assert source.name == "outer.zip"
     assert source.data is None
     assert "expands past the limit of 4 MB" in source.error
+    assert source.error.endswith("while expanding outer.zip!inner.txt.gz")
+
+
+def test_archives_nested_in_a_compressed_tar_count_against_the_same_budget(small):
+    # Each gzip member alone fits; the tar's own gzip layer and the members' layers
+    # draw on one budget, so the third member is refused.
+    members = {f"part{i}.txt.gz": _zeros_gzip(4 * MB) for i in range(4)}
+    outer = tar_bytes(members, mode="w:bz2")
+    sources = _open("nested.tar.bz2", outer, limit=10 * MB)
+    assert [s.name for s in sources] == [
+        "nested.tar!part0.txt",
+        "nested.tar!part1.txt",
+        "nested.tar.bz2",
+    ]
+    assert [len(s.data) for s in sources[:2]] == [4 * MB, 4 * MB]
+    assert "expands past the limit of 10 MB" in sources[2].error
+    assert sources[2].error.endswith("while expanding nested.tar!part2.txt.gz")
 
 
 def test_the_limit_counts_every_member_of_one_upload(small):
@@ -212,10 +422,54 @@ def test_the_limit_counts_every_member_of_one_upload(small):
     assert "past the limit of 3 MB" in sources[-1].error
 
 
-def test_an_upload_larger_than_the_limit_itself_is_refused():
-    [source] = _open("huge.txt", bytes(3 * MB), limit=2 * MB)
+# --- The largest submission stored ----------------------------------------------------------
+
+
+def test_a_file_larger_than_the_largest_submission_is_refused_unread(tmp_path, small):
+    big = tmp_path / "huge.txt"
+    big.write_bytes(bytes(3 * MB))
+    (tmp_path / "ok.txt").write_bytes(small)
+    upload = CountingReader(big.read_bytes())
+    [source] = open_upload(str(big), upload, 64 * MB, 2 * MB)
+    assert source.name == str(big)
     assert source.data is None
-    assert "past the limit of 2 MB" in source.error
+    assert source.error == (
+        "is 3 MB, larger than the largest submission stored (2 MB, MAX_SUBMISSION_MB)"
+    )
+    assert upload.bytes_read <= 512  # only sniffed
+    huge, ok = read_sources([str(big), str(tmp_path / "ok.txt")], max_member=2 * MB)
+    assert "larger than the largest submission" in huge.error
+    assert ok.data == small
+
+
+@pytest.mark.parametrize("fmt", ["zip", "tar", "tar.gz", "tar.bz2"])
+def test_an_archive_member_too_large_is_refused_and_the_rest_go_on(fmt, small):
+    big = bytes(24 * MB)
+    if fmt == "zip":
+        data = zip_bytes({"big.txt": big, "one.txt": small})
+    else:
+        mode = {"tar": "w", "tar.gz": "w:gz", "tar.bz2": "w:bz2"}[fmt]
+        data = tar_bytes({"big.txt": big, "one.txt": small}, mode=mode)
+    name = f"batch.{fmt}"
+    (refused, source), peak = _peak(lambda: _open(name, data, member=16 * MB))
+    assert refused.name.endswith("!big.txt")
+    assert refused.error.startswith("is 24 MB, larger than the largest submission stored (16 MB")
+    assert source.data == small
+    assert peak < 8 * MB  # the big member was never read into memory
+
+
+@pytest.mark.parametrize("fmt", ["gz", "bz2", "xz"])
+def test_a_compressed_file_too_large_is_refused_while_it_is_read(fmt):
+    data = _zeros(fmt, 64 * MB, piece=4 * MB)
+    [source], peak = _peak(lambda: _open(f"big.txt.{fmt}", data, limit=GB, member=8 * MB))
+    assert source.name == "big.txt"
+    assert source.error == (
+        "is larger than the largest submission stored (8 MB, MAX_SUBMISSION_MB)"
+    )
+    assert peak < 8 * MB + 4 * MB + DECODER.get(fmt, 0)
+
+
+# --- Broken archives -------------------------------------------------------------------------
 
 
 def test_a_truncated_zip_is_a_broken_archive(small):
@@ -225,22 +479,27 @@ def test_a_truncated_zip_is_a_broken_archive(small):
     assert source.error.startswith("broken archive:")
 
 
-def test_a_truncated_gzip_is_a_broken_archive(small):
-    data = gzip.compress(small)
-    [source] = _open("broken.txt.gz", data[: len(data) // 2])
+@pytest.mark.parametrize("fmt", ["gz", "bz2", "xz"])
+def test_a_truncated_compressed_file_is_a_broken_archive(fmt, small):
+    data = COMPRESS[fmt](small)
+    [source] = _open(f"broken.txt.{fmt}", data[: len(data) // 2])
+    assert source.name == f"broken.txt.{fmt}"
     assert source.data is None
     assert source.error.startswith("broken archive:")
 
 
-def test_a_truncated_tar_gz_is_a_broken_archive(small):
-    data = tar_bytes({"one.txt": small}, mode="w:gz")
-    sources = _open("broken.tar.gz", data[:-200])
+@pytest.mark.parametrize("name, mode", [("broken.tar.gz", "w:gz"), ("broken.tar.xz", "w:xz")])
+def test_a_truncated_compressed_tar_is_a_broken_archive(name, mode, small):
+    data = tar_bytes({"one.txt": small}, mode=mode)
+    sources = _open(name, data[:-200])
     assert sources[-1].data is None
     assert sources[-1].error.startswith("broken archive:")
 
 
-def test_a_file_named_zip_that_is_not_one_is_a_broken_archive():
-    [source] = _open("fake.zip", b"this is not a zip file at all")
+@pytest.mark.parametrize("name", ["fake.zip", "fake.txt.gz", "fake.tar.bz2", "fake.xz"])
+def test_a_file_named_as_an_archive_that_is_not_one_is_a_broken_archive(name):
+    [source] = _open(name, b"this is not an archive at all")
+    assert source.name == name
     assert source.data is None
     assert source.error.startswith("broken archive:")
 
