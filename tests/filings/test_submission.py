@@ -744,24 +744,26 @@ def _indented_party(role_line: bytes, name: bytes, cik: bytes) -> bytes:
 
 
 def test_indented_header_keeps_every_block_with_company_data_as_a_party():
-    data = real("0000014272-95-000007.txt")
+    data = real("0000320193-99-000002.txt")
     extra = (
         _indented_party(b"UNDERWRITER:", b"GOLDMAN SACHS & CO", b"0000769993")
-        + _indented_party(b"ISSUING_ENTITY:", b"SOME TRUST 1995-1", b"0000900001")
+        + _indented_party(b"ISSUING_ENTITY:", b"SOME TRUST 1999-1", b"0000900001")
         + _indented_party(b"FILED FOR:", b"SOMEONE ELSE INC", b"0000900002")
     )
-    sub = only(data.replace(b"</IMS-HEADER>", extra + b"</IMS-HEADER>"))
+    sub = only(data.replace(b"</SEC-HEADER>", extra + b"</SEC-HEADER>"))
 
+    assert sub.dialect == "sec-header"
     assert roles(sub) == [FILER, "underwriter", "issuing-entity", FILED_FOR]
     filer, underwriter, trust, _ = sub.parties
-    assert (filer.name, filer.cik, filer.former_names[0].name) == (
-        "BRISTOL MYERS SQUIBB CO",
-        14272,
-        "BRISTOL MYERS CO",
+    assert (filer.name, filer.cik, filer.mail_address.city) == (
+        "APPLE COMPUTER INC",
+        320193,
+        "CUPERTINO",
     )
     assert (underwriter.name, underwriter.cik) == ("GOLDMAN SACHS & CO", 769993)
     assert underwriter.business_address.city == "NEW YORK"
-    assert (trust.name, trust.cik) == ("SOME TRUST 1995-1", 900001)
+    assert underwriter.mail_address is None
+    assert (trust.name, trust.cik) == ("SOME TRUST 1999-1", 900001)
 
 
 def test_nc_header_keeps_every_tag_holding_company_or_owner_data_as_a_party():
