@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "filings",
     "search",
+    # After filings, whose `db_worker` (requeueing jobs a stopped worker left) wins.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -143,6 +146,16 @@ MAX_SUBMISSION_MB = int(os.environ.get("MAX_SUBMISSION_MB", "256"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000
+
+# Uploads, re-derive and deletes run as tasks (filings.tasks) in `manage.py db_worker`,
+# queued in the database: no other service to run.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A running job's worker writes a heartbeat this often; a job not heard from for
+# JOB_STALE_SECONDS (or whose worker process on this host is gone) is run again, at most
+# JOB_MAX_ATTEMPTS times in all.
+JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "10"))
+JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "120"))
+JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "5"))
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

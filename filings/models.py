@@ -1,5 +1,7 @@
-"""The stored copy of each filing: companies, filings, their parties and documents."""
+"""The stored copy of each filing: companies, filings, their parties and documents; and
+the jobs that upload, re-derive or delete filings in the background."""
 import gzip
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -347,3 +349,125 @@ class IndexChange(models.Model):
 
     def __str__(self):
         return f"index {self.accession_number}"
+
+
+# --- Work done off the request (filings.tasks) ---------------------------------------------
+
+# The order in which outcome counts are shown (PostgreSQL's jsonb keeps no key order).
+OUTCOME_ORDER = ["new", "updated", "unchanged", "deleted", "failed"]
+
+
+def job_upload_name(job, filename):
+    """Where an uploaded file waits for its task: a generated name, never the uploader's
+    (that one is only shown, and names the outcomes)."""
+    return f"uploads/{uuid.uuid4().hex}"
+
+
+class JobQuerySet(models.QuerySet):
+    def of_batch(self, batch):
+        return self.filter(batch=batch).order_by("pk")
+
+    def pending(self):
+        return self.filter(state__in=[Job.State.QUEUED, Job.State.RUNNING])
+
+    def without_details(self):
+        """For lists: everything but the outcome lists, which may be large."""
+        return self.defer("outcomes", "outcomes_csv", "accessions")
+
+
+class Job(models.Model):
+    """Work done off the request by the task `filings.tasks.run_job`: one uploaded file
+    to ingest, or a re-derive or delete of selected filings. The row is what the status
+    page shows, and how a job whose worker stopped is found and run again. The files of
+    one upload are one job each, sharing a `batch`; the status page shows a batch."""
+
+    class Kind(models.TextChoices):
+        UPLOAD = "upload", "Upload"
+        REDERIVE = "rederive", "Re-derive"
+        DELETE = "delete", "Delete"
+
+        @property
+        def running_label(self):
+            return {"upload": "ingesting", "rederive": "re-deriving", "delete": "deleting"}[
+                self.value
+            ]
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    batch = models.UUIDField(default=uuid.uuid4, db_index=True, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.QUEUED, db_index=True
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # What to work on: an uploaded file, kept in storage until the job ends, or filings.
+    upload = models.FileField(upload_to=job_upload_name, blank=True)
+    # The upload's name as given (or the filings worked on): shown, never used as a path.
+    source_name = models.CharField(max_length=500, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    accessions = models.JSONField(default=list, blank=True)
+    # What came of it: counts per outcome status, the first outcomes with every failure
+    # up to a cap (an archive may hold 100,000 members), and all outcomes as gzip'd CSV.
+    counts = models.JSONField(default=dict, blank=True)
+    outcomes = models.JSONField(default=list, blank=True)
+    outcomes_csv = models.BinaryField(default=b"", blank=True)
+    # Why the job itself failed; or what went wrong beside its outcomes (index not updated).
+    error = models.TextField(blank=True)
+    warning = models.TextField(blank=True)
+    # Who runs it. `attempt` counts the runs and is the running worker's claim on the
+    # row: a worker writes only while the row still holds its attempt.
+    task_id = models.CharField(max_length=64, blank=True)
+    attempt = models.PositiveSmallIntegerField(default=0)
+    worker = models.CharField(max_length=255, blank=True)  # "host:pid"
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.source_name}"
+
+    def get_absolute_url(self):
+        return reverse("admin:filings_job_batch", kwargs={"batch": self.batch})
+
+    @property
+    def is_pending(self):
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+    @property
+    def status(self):
+        """What the pages show: queued; ingesting (re-deriving, deleting); failed; or,
+        once done, the outcome all its filings share (new, updated, unchanged, deleted,
+        failed), else "done"."""
+        if self.state == self.State.QUEUED:
+            return "queued"
+        if self.state == self.State.RUNNING:
+            return self.Kind(self.kind).running_label
+        if self.state == self.State.FAILED:
+            return "failed"
+        seen = [status for status, n in self.counts.items() if n]
+        return seen[0] if len(seen) == 1 else "done"
+
+    @property
+    def outcome_count(self):
+        return sum(self.counts.values())
+
+    def counts_line(self):
+        """ "3 new, 1 failed": the counts in a fixed order, zeros left out."""
+        order = OUTCOME_ORDER + sorted(set(self.counts) - set(OUTCOME_ORDER))
+        return ", ".join(f"{self.counts[s]:,} {s}" for s in order if self.counts.get(s))
