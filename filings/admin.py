@@ -4,15 +4,21 @@ re-derive the stored collection.
 Companies, filings and documents are derived from the submissions as filed, so the admin
 shows them read-only: an edit would be overwritten by the next ingest and would leave the
 search index behind. Changing the collection goes through `filings.ingest` (upload,
-delete, re-derive), which keeps the database, the stored files and the index in step.
+delete, re-derive), which keeps the database, the stored files and the index in step; it
+runs as a background job (`filings.tasks`), and the request only queues it and links the
+job's status page.
 """
-import itertools
+import gzip
+import io
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as confirm_delete_selected
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -20,10 +26,11 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from filings import tasks
 from filings.forms import UploadForm, too_large_message
-from filings.ingest import FAILED, delete_filing, ingest, rederive
-from filings.models import Company, Document, Filing, FilingParty, FormerName, Ingestion
-from filings.sources import display_name, open_upload
+from filings.models import Company, Document, Filing, FilingParty, FormerName, Ingestion, Job
+from filings.sources import display_name
+from filings.tasks import FAILED, start_on_filings, start_uploads
 
 csrf_protect_m = method_decorator(csrf_protect)
 
@@ -198,7 +205,7 @@ class FilingAdmin(DerivedModelAdmin):
     show_full_result_count = False
     search_fields = ["accession_number", "parties__company__name", "parties__name"]
     search_help_text = "An accession number (dashes optional), a company name or a CIK."
-    actions = ["rederive_selected"]
+    actions = ["delete_selected", "rederive_selected"]
     fieldsets = [
         (
             None,
@@ -298,14 +305,41 @@ class FilingAdmin(DerivedModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         return redirect("admin:filings_filing_upload")
 
-    # --- Deleting: the database rows, the stored files and the index entries ---------
+    # --- Deleting: a job whose task removes the rows, the stored files and the index
+    # entries (filings.ingest.delete_filing); a bulk delete may take minutes.
 
-    def delete_model(self, request, obj):
-        delete_filing(obj)
+    @admin.action(description="Delete selected filings", permissions=["delete"])
+    def delete_selected(self, request, queryset):
+        """Django's confirmation page, then a delete job instead of deleting in the
+        request."""
+        if not request.POST.get("post"):
+            return confirm_delete_selected(self, request, queryset)
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        accessions = list(queryset.values_list("accession_number", flat=True))
+        if accessions:
+            self.log_deletions(request, queryset)
+            job = start_on_filings(Job.Kind.DELETE, accessions, request.user)
+            self._job_started(request, job, f"Deleting {_filings(len(accessions))}")
+        return None
 
     def delete_queryset(self, request, queryset):
-        for filing in queryset:
-            delete_filing(filing)
+        # Never Django's queryset.delete(): it would leave stored files and index entries.
+        accessions = list(queryset.values_list("accession_number", flat=True))
+        if accessions:
+            start_on_filings(Job.Kind.DELETE, accessions, request.user)
+
+    def delete_model(self, request, obj):
+        # The filing page's own Delete button: a job too; response_delete links it.
+        request.filings_job = start_on_filings(
+            Job.Kind.DELETE, [obj.accession_number], request.user
+        )
+
+    def response_delete(self, request, obj_display, obj_id):
+        self._job_started(request, request.filings_job, f"Deleting {obj_display}")
+        if self.has_view_or_change_permission(request):
+            return redirect("admin:filings_filing_changelist")
+        return redirect("admin:index")
 
     def get_deleted_objects(self, objs, request):
         # The default walks every related row (loading each document's full text) and
@@ -330,30 +364,31 @@ class FilingAdmin(DerivedModelAdmin):
         perms_needed = set() if self.has_delete_permission(request) else {"filing"}
         return deleted, model_count, perms_needed, []
 
-    # --- Re-deriving -----------------------------------------------------------------
+    # --- Re-deriving: a job whose task parses, sanitizes and indexes each filing again
 
     @admin.action(description="Re-derive from stored original", permissions=["change"])
     def rederive_selected(self, request, queryset):
-        done, failures = 0, []
-        for filing in queryset:
-            outcomes = rederive(filing)
-            failed = [o for o in outcomes if o.status == FAILED]
-            if failed or not outcomes:
-                reason = failed[0].error if failed else "the original holds no such filing"
-                failures.append(f"{filing.accession_number}: {reason}")
-            else:
-                done += 1
-                self.log_change(request, filing, "Re-derived from the stored original.")
-        if done:
-            self.message_user(
-                request,
-                f"Re-derived and re-indexed {done} filing{'s' if done != 1 else ''}.",
-                messages.SUCCESS,
-            )
-        for failure in failures:
-            self.message_user(request, f"Could not re-derive {failure}", messages.ERROR)
+        accessions = list(queryset.values_list("accession_number", flat=True))
+        if not accessions:
+            return
+        LogEntry.objects.log_actions(
+            request.user.pk, queryset, CHANGE, "Queued a re-derive from the stored original."
+        )
+        job = start_on_filings(Job.Kind.REDERIVE, accessions, request.user)
+        self._job_started(request, job, f"Re-deriving {_filings(len(accessions))}")
 
-    # --- Uploading -------------------------------------------------------------------
+    def _job_started(self, request, job, what):
+        self.message_user(
+            request,
+            format_html(
+                '{} in the background: <a href="{}">follow its progress</a>.',
+                what,
+                job.get_absolute_url(),
+            ),
+            messages.INFO,
+        )
+
+    # --- Uploading: the request stores the files and queues a job per file ------------
 
     def upload_view(self, request):
         if not self.has_add_permission(request):
@@ -382,47 +417,209 @@ class FilingAdmin(DerivedModelAdmin):
         if not form.is_valid():
             too_large = form.has_error("files", code="too_large")
             return self._render_upload(request, form, status=413 if too_large else 200)
-        sources = itertools.chain.from_iterable(
-            open_upload(f.name, f, settings.MAX_EXPANDED_BYTES) for f in form.cleaned_data["files"]
-        )
-        summary = ingest(sources, user=request.user)
-        return self._render_upload(request, UploadForm(), summary=summary)
+        job = start_uploads(form.cleaned_data["files"], request.user)
+        return redirect(job)
 
-    def _render_upload(self, request, form, summary=None, error="", status=200):
-        rows = []
-        if summary is not None:
-            accessions = {o.accession_number for o in summary.outcomes if o.status != FAILED}
-            admin_pks = dict(
-                Filing.objects.filter(accession_number__in=accessions).values_list(
-                    "accession_number", "pk"
-                )
-            )
-            for outcome in summary.outcomes:
-                pk = admin_pks.get(outcome.accession_number)
-                rows.append(
-                    {
-                        "outcome": outcome,
-                        "source": display_name(outcome.source),
-                        "admin_url": (
-                            reverse("admin:filings_filing_change", args=[pk]) if pk else ""
-                        ),
-                    }
-                )
+    def _render_upload(self, request, form, error="", status=200):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": "Upload filings",
             "form": form,
             "error": error,
-            "summary": summary,
-            "rows": rows,
-            "failed": FAILED,
             "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
+            "max_expanded_bytes": settings.MAX_EXPANDED_BYTES,
             "has_view_permission": self.has_view_permission(request),
+            "jobs_url": reverse("admin:filings_job_changelist"),
         }
         return TemplateResponse(
             request, "admin/filings/filing/upload.html", context, status=status
         )
+
+
+def _filings(n):
+    return f"{n:,} filing{'s' if n != 1 else ''}"
+
+
+# --- Jobs: uploads, re-derives and deletes in the background ------------------------------
+
+
+def _starts_jobs(user):
+    return any(
+        user.has_perm(f"filings.{action}_filing") for action in ("add", "change", "delete")
+    )
+
+
+@admin.register(Job)
+class JobAdmin(ViewOnly, admin.ModelAdmin):
+    """Recent uploads, re-derives and deletes with their state; each opens its status
+    page. Whoever may start a job sees their own; "Can view job" shows everyone's."""
+
+    list_display = ["created_at", "kind", "source_name", "status", "counts_line", "user"]
+    list_filter = ["kind", "state"]
+    list_select_related = ["user"]
+    search_fields = ["source_name", "user__username"]
+    show_full_result_count = False
+    # How often a status page with unfinished work reloads itself.
+    refresh_seconds = 2
+
+    def _visible(self, request):
+        jobs = Job.objects.all()
+        if not request.user.has_perm("filings.view_job"):
+            jobs = jobs.filter(user=request.user)
+        return jobs
+
+    def get_queryset(self, request):
+        return self._visible(request).without_details()
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or _starts_jobs(request.user)
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or _starts_jobs(request.user)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("batch/<uuid:batch>/", view(self.batch_view), name="filings_job_batch"),
+            path(
+                "batch/<uuid:batch>/outcomes.csv",
+                view(self.outcomes_csv_view),
+                name="filings_job_outcomes_csv",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # A job's page is its batch's status page.
+        job = self.get_object(request, object_id)
+        if job is None:
+            raise Http404("No such job.")
+        return redirect(job)
+
+    @admin.display(description="status")
+    def status(self, job):
+        return job.status
+
+    @admin.display(description="outcomes")
+    def counts_line(self, job):
+        return job.counts_line() or "—"
+
+    def batch_view(self, request, batch):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        jobs = list(self._visible(request).of_batch(batch).defer("outcomes_csv"))
+        if not jobs:
+            raise Http404("No such upload or job.")
+        first = jobs[0]
+        totals = {}
+        for job in jobs:
+            for status, n in job.counts.items():
+                totals[status] = totals.get(status, 0) + n
+        pending = [job for job in jobs if job.is_pending]
+        if first.kind == Job.Kind.UPLOAD:
+            title = f"Upload of {len(jobs)} file{'s' if len(jobs) != 1 else ''}"
+        else:
+            title = f"{first.get_kind_display()} {_filings(len(first.accessions))}"
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "jobs": jobs,
+            "rows": self._rows(jobs),
+            "totals": Job(counts=totals).counts_line(),
+            "done": len(jobs) - len(pending),
+            "pending": pending,
+            "refresh_seconds": self.refresh_seconds,
+            "truncated": [job for job in jobs if job.outcome_count > len(job.outcomes)],
+            "failures_shown": tasks.FAILURES_SHOWN,
+            "others_shown": tasks.OTHERS_SHOWN,
+            "csv_url": reverse("admin:filings_job_outcomes_csv", kwargs={"batch": batch}),
+            "upload_url": reverse("admin:filings_filing_upload"),
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/filings/job/batch.html", context)
+
+    def _rows(self, jobs):
+        """One line per outcome kept on the jobs' rows; one per job not done yet."""
+        linked = {
+            o["accession_number"]
+            for job in jobs
+            for o in job.outcomes
+            if o["status"] not in (FAILED, "deleted")
+        }
+        admin_pks = dict(
+            Filing.objects.filter(accession_number__in=linked).values_list(
+                "accession_number", "pk"
+            )
+        )
+        rows = []
+        for job in jobs:
+            if job.state == Job.State.DONE and job.outcomes:
+                for outcome in job.outcomes:
+                    pk = admin_pks.get(outcome["accession_number"])
+                    rows.append(
+                        {
+                            **outcome,
+                            "source": display_name(outcome["source"]),
+                            "url": (
+                                reverse(
+                                    "filings:detail",
+                                    kwargs={"accession": outcome["accession_number"]},
+                                )
+                                if pk
+                                else ""
+                            ),
+                            "admin_url": (
+                                reverse("admin:filings_filing_change", args=[pk]) if pk else ""
+                            ),
+                        }
+                    )
+                continue
+            rows.append(
+                {
+                    "status": job.status,
+                    "source": job.source_name,
+                    "message": self._job_message(job),
+                }
+            )
+        return rows
+
+    @staticmethod
+    def _job_message(job):
+        if job.state == Job.State.QUEUED:
+            waiting = "waiting for a worker"
+            return f"{waiting} (again: {job.error})" if job.error else waiting
+        if job.state == Job.State.RUNNING:
+            so_far = job.counts_line()
+            return f"{so_far} so far" if so_far else "started"
+        if job.state == Job.State.FAILED:
+            return job.error
+        return "The file held no submissions." if job.kind == Job.Kind.UPLOAD else "Nothing to do."
+
+    def outcomes_csv_view(self, request, batch):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        jobs = list(self._visible(request).of_batch(batch).only("pk", "outcomes_csv"))
+        if not jobs:
+            raise Http404("No such upload or job.")
+
+        def lines():
+            header_sent = False
+            for job in jobs:
+                data = bytes(job.outcomes_csv)
+                if not data:
+                    continue
+                with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+                    header = fh.readline()
+                    if not header_sent:
+                        header_sent = True
+                        yield header
+                    yield from fh
+
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="outcomes-{batch}.csv"'
+        return response
 
 
 # --- Documents and sources ----------------------------------------------------------------

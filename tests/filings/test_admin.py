@@ -1,17 +1,23 @@
-"""The admin: uploads through the ingest pipeline, their limits, and managing filings."""
+"""The admin: uploads through the ingest pipeline, their limits, their status pages, and
+managing filings. Jobs run at once (the immediate task backend) unless a test queues them
+in the database and runs a real worker."""
+import csv
 import gzip
+import io
 import re
 import zlib
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from filings.models import Company, Document, Filing, Ingestion
+from filings import tasks
+from filings.models import Company, Document, Filing, Ingestion, Job
 from tests.builders import tar_bytes, zip_bytes
 from tests.conftest import corpus_file
 
@@ -39,20 +45,48 @@ def upload(name, data):
     return SimpleUploadedFile(name, data, content_type="application/octet-stream")
 
 
-def post(client, *files, **extra):
-    return client.post(UPLOAD, {"files": list(files)}, **extra)
+@pytest.fixture(autouse=True)
+def immediate_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def database_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def run_worker():
+    call_command(
+        "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0",
+        verbosity=0,
+    )
+
+
+def post(client, *files, follow=True, **extra):
+    """Upload, and follow the redirect to the upload's status page."""
+    return client.post(UPLOAD, {"files": list(files)}, follow=follow, **extra)
 
 
 def rows(response):
-    """(status, source, accession) of each result line on the upload page."""
+    """(status, source, accession) of each line on a status page; a line that spans the
+    filing's columns (a reason, or a job not done yet) has no accession."""
     html = response.content.decode()
     found = []
-    for row in re.findall(r'<tr class="outcome outcome-(\w+)">(.*?)</tr>', html, re.S):
+    for row in re.findall(r'<tr class="outcome outcome-([\w-]+)">(.*?)</tr>', html, re.S):
         status, body = row
-        cells = re.findall(r"<td[^>]*>(.*?)</td>", body, re.S)
-        accession = re.sub(r"<[^>]+>", "", cells[2]).strip() if status != "failed" else ""
-        found.append((status, cells[1].strip(), accession))
+        cells = re.findall(r"<td([^>]*)>(.*?)</td>", body, re.S)
+        attributes, filing = cells[2]
+        accession = "" if "colspan" in attributes else re.sub(r"<[^>]+>", "", filing).strip()
+        found.append((status, cells[1][1].strip(), accession))
     return found
+
+
+def messages_of(response):
+    """The job lines on a status page that span the filing's columns."""
+    return [
+        re.sub(r"\s+", " ", m).strip()
+        for m in re.findall(r'<td colspan="4"[^>]*>(.*?)</td>', response.content.decode(), re.S)
+    ]
 
 
 def error_reasons(response):
@@ -156,10 +190,12 @@ def test_each_archive_format_is_opened_and_every_submission_listed(
 def test_several_files_in_one_upload_each_get_a_line(admin_client):
     response = post(admin_client, upload(TXT, read(TXT)), upload(NC, read(NC)))
     assert rows(response) == [("new", TXT, TXT_ACCESSION), ("new", NC, NC_ACCESSION)]
-    assert "2 files, filings: 2 new, 0 updated, 0 unchanged, 0 failed" in response.content.decode()
+    assert "Upload of 2 files" in response.content.decode()
+    assert "All done. Outcomes: 2 new." in re.sub(r"\s+", " ", response.content.decode())
+    assert Job.objects.filter(batch=response.context["jobs"][0].batch).count() == 2
 
 
-def test_an_uploaded_filing_is_searchable_when_the_page_returns(admin_client):
+def test_an_uploaded_filing_is_searchable_when_its_job_is_done(admin_client):
     post(admin_client, upload(TXT, read(TXT)))
     filing = Filing.objects.get(accession_number=TXT_ACCESSION)
     assert indexed(TXT_ACCESSION) == filing.documents.count() > 0
@@ -294,7 +330,8 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, tmp_path):
     response = client.get(UPLOAD)
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/?next=")
-    assert post(client, upload(TXT, read(TXT))).status_code == 302
+    response = post(client, upload(TXT, read(TXT)), follow=False)
+    assert response["Location"].startswith("/admin/login/?next=")
     assert_nothing_stored(tmp_path)
 
 
@@ -302,7 +339,8 @@ def test_non_staff_users_cannot_upload(client, tmp_path):
     user = User.objects.create_user("outsider", password="pw")
     user.user_permissions.add(Permission.objects.get(codename="add_filing"))
     client.force_login(user)
-    assert post(client, upload(TXT, read(TXT))).status_code == 302
+    response = post(client, upload(TXT, read(TXT)), follow=False)
+    assert response["Location"].startswith("/admin/login/?next=")
     assert_nothing_stored(tmp_path)
 
 
@@ -315,7 +353,7 @@ def test_an_upload_without_a_csrf_token_is_refused(admin_user, tmp_path):
     page = client.get(UPLOAD)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
     response = client.post(UPLOAD, {"files": [upload(TXT, read(TXT))],
-                                    "csrfmiddlewaretoken": token})
+                                    "csrfmiddlewaretoken": token}, follow=True)
     assert rows(response) == [("new", TXT, TXT_ACCESSION)]
 
 
@@ -497,6 +535,17 @@ def test_staff_without_delete_permission_cannot_delete(client, staff_uploader):
     assert Filing.objects.exists()
 
 
+def rederive(client, filing):
+    """Run the re-derive action; returns the changelist with its message, and the
+    status page that message links."""
+    listing = client.post(
+        CHANGELIST, {"action": "rederive_selected", "_selected_action": [filing.pk]}, follow=True
+    )
+    status_url = re.search(r'in the background: <a href="([^"]+)">follow its progress</a>',
+                           listing.content.decode())[1]
+    return listing, client.get(status_url)
+
+
 def test_rederive_rebuilds_derived_text_and_index_from_the_stored_original(admin_client):
     post(admin_client, upload(TXT, read(TXT)))
     filing = Filing.objects.get()
@@ -507,12 +556,9 @@ def test_rederive_rebuilds_derived_text_and_index_from_the_stored_original(admin
     index.remove_filings([TXT_ACCESSION])
     assert indexed(TXT_ACCESSION) == 0
 
-    response = admin_client.post(
-        CHANGELIST,
-        {"action": "rederive_selected", "_selected_action": [filing.pk]},
-        follow=True,
-    )
-    assert "Re-derived and re-indexed 1 filing." in response.content.decode()
+    listing, status = rederive(admin_client, filing)
+    assert "Re-deriving 1 filing in the background" in listing.content.decode()
+    assert rows(status) == [("updated", TXT, TXT_ACCESSION)]
     documents = list(Filing.objects.get().documents.all())
     assert {(d.text, d.html) for d in documents} == set(fresh.values())
     assert all(d.sanitizer_version != "0" for d in documents)
@@ -523,28 +569,211 @@ def test_rederive_reports_a_filing_without_an_original(admin_client, ingest_path
     ingest_paths(corpus_file(TXT))
     filing = Filing.objects.get()
     Filing.objects.filter(pk=filing.pk).update(original="")
-    response = admin_client.post(
-        CHANGELIST,
-        {"action": "rederive_selected", "_selected_action": [filing.pk]},
-        follow=True,
-    )
-    assert (
-        f"Could not re-derive {TXT_ACCESSION}: no stored original to re-derive from"
-        in response.content.decode()
-    )
+    _, status = rederive(admin_client, filing)
+    assert rows(status) == [("failed", TXT_ACCESSION, "")]
+    assert error_reasons(status) == ["no stored original to re-derive from"]
 
 
 def test_rederive_reports_an_original_missing_from_storage(admin_client, tmp_path):
     post(admin_client, upload(TXT, read(TXT)))
     filing = Filing.objects.get()
     (tmp_path / "files" / filing.original.name).unlink()
-    response = admin_client.post(
-        CHANGELIST,
-        {"action": "rederive_selected", "_selected_action": [filing.pk]},
-        follow=True,
-    )
-    assert response.status_code == 200
-    assert f"Could not re-derive {TXT_ACCESSION}: the stored original cannot be read" in (
-        response.content.decode()
-    )
+    _, status = rederive(admin_client, filing)
+    assert rows(status) == [("failed", TXT_ACCESSION, "")]
+    assert error_reasons(status)[0].startswith("the stored original cannot be read")
     assert indexed(TXT_ACCESSION) > 0  # nothing was taken away
+
+
+def test_rederive_is_queued_and_logged_for_the_worker(admin_client, admin_user, ingest_paths,
+                                                     database_tasks):
+    ingest_paths(corpus_file(TXT))
+    filing = Filing.objects.get()
+    Filing.objects.filter(pk=filing.pk).update(original="")
+    _, status = rederive(admin_client, filing)
+    assert rows(status) == [("queued", f"{TXT_ACCESSION}", "")]
+    assert Job.objects.get().kind == Job.Kind.REDERIVE
+    from django.contrib.admin.models import LogEntry
+
+    assert LogEntry.objects.get().object_id == str(filing.pk)
+    run_worker()
+    status = admin_client.get(status.request["PATH_INFO"])
+    assert rows(status) == [("failed", TXT_ACCESSION, "")]
+
+
+# --- Background jobs: the request queues, a worker runs, a status page follows ---------------
+
+JOBS = "/admin/filings/job/"
+
+
+def status_url(response):
+    return response.redirect_chain[-1][0]
+
+
+def test_an_upload_returns_at_once_with_its_files_stored_and_queued(
+    admin_client, database_tasks, monkeypatch, tmp_path
+):
+    def no_ingest(*args, **kwargs):
+        raise AssertionError("ingested in the request")
+
+    monkeypatch.setattr(tasks, "ingest", no_ingest)
+    response = post(admin_client, upload(TXT, read(TXT)), upload(NC, read(NC)))
+    assert response.redirect_chain[0][1] == 302
+    assert rows(response) == [("queued", TXT, ""), ("queued", NC, "")]
+    assert messages_of(response) == ["waiting for a worker"] * 2
+    assert '<meta http-equiv="refresh" content="2">' in response.content.decode()
+    assert Filing.objects.count() == 0
+    # Stored under generated names, never the uploaded ones.
+    names = [job.upload.name for job in Job.objects.order_by("pk")]
+    assert all(re.fullmatch(r"uploads/[0-9a-f]{32}", name) for name in names), names
+    assert sorted(p.name for p in (tmp_path / "files" / "uploads").iterdir()) == sorted(
+        name.split("/")[1] for name in names
+    )
+
+    monkeypatch.undo()
+    run_worker()
+    page = admin_client.get(status_url(response))
+    assert rows(page) == [("new", TXT, TXT_ACCESSION), ("new", NC, NC_ACCESSION)]
+    assert 'http-equiv="refresh"' not in page.content.decode()
+    assert not list((tmp_path / "files" / "uploads").iterdir())
+
+
+def test_a_running_job_shows_its_progress(admin_client, database_tasks):
+    response = post(admin_client, upload("batch.zip", zip_bytes({TXT: read(TXT)})))
+    Job.objects.update(state=Job.State.RUNNING, counts={"new": 3, "failed": 1})
+    page = admin_client.get(status_url(response))
+    assert rows(page) == [("ingesting", "batch.zip", "")]
+    assert messages_of(page) == ["3 new, 1 failed so far"]
+    assert "0 of 1 done; this page reloads itself" in re.sub(r"\s+", " ", page.content.decode())
+
+
+def test_an_archive_of_many_members_is_summarised_with_every_outcome_in_the_csv(
+    admin_client, monkeypatch
+):
+    monkeypatch.setattr(tasks, "OTHERS_SHOWN", 1)
+    monkeypatch.setattr(tasks, "FAILURES_SHOWN", 2)
+    members = {f"junk-{i}.txt": b"not a filing\n" for i in range(3)}
+    members.update({TXT: read(TXT), NC: read(NC)})
+    response = post(admin_client, upload("batch.zip", zip_bytes(members)))
+    html = re.sub(r"\s+", " ", response.content.decode())
+    assert "All done. Outcomes: 2 new, 3 failed." in html
+    assert "batch.zip: 5 outcomes (2 new, 3 failed). Listed below: 3 of them" in html
+    assert rows(response) == [
+        ("failed", "batch.zip!junk-0.txt", ""),
+        ("failed", "batch.zip!junk-1.txt", ""),
+        ("new", f"batch.zip!{TXT}", TXT_ACCESSION),
+    ]
+    csv_url = re.search(r'<a href="([^"]+/outcomes\.csv)" download>', html)[1]
+    download = admin_client.get(csv_url)
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in download["Content-Disposition"]
+    lines = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode())))
+    assert sorted((r["status"], r["source"], r["accession_number"]) for r in lines) == sorted(
+        [("failed", f"batch.zip!junk-{i}.txt", "") for i in range(3)]
+        + [("new", f"batch.zip!{TXT}", TXT_ACCESSION), ("new", f"batch.zip!{NC}", NC_ACCESSION)]
+    )
+
+
+def test_a_thousand_failing_members_make_a_small_page(admin_client):
+    members = {f"junk-{i}.txt": b"not a filing\n" for i in range(1000)}
+    response = post(admin_client, upload("junk.zip", zip_bytes(members)))
+    assert "Outcomes: 1,000 failed." in response.content.decode()
+    assert len(rows(response)) == tasks.FAILURES_SHOWN
+    assert len(response.content) < 100_000
+
+
+def test_the_csv_of_an_upload_of_several_files_has_one_header(admin_client):
+    response = post(admin_client, upload(TXT, read(TXT)), upload("notes.txt", b"hello\n"))
+    download = admin_client.get(status_url(response) + "outcomes.csv")
+    text = b"".join(download.streaming_content).decode()
+    assert text.count("status,source,") == 1
+    assert [r["status"] for r in csv.DictReader(io.StringIO(text))] == ["new", "failed"]
+
+
+def test_staff_see_their_own_jobs_and_not_other_peoples(admin_client, client, staff_uploader):
+    theirs = status_url(post(admin_client, upload(TXT, read(TXT))))
+    client.force_login(staff_uploader)
+    assert client.get(theirs).status_code == 404
+    assert client.get(theirs + "outcomes.csv").status_code == 404
+    mine = post(client, upload(NC, read(NC)))
+    assert rows(mine) == [("new", NC, NC_ACCESSION)]
+    listed = client.get(JOBS).context["cl"].result_list
+    assert [job.source_name for job in listed] == [NC]
+    everyone = admin_client.get(JOBS).context["cl"].result_list
+    assert [job.source_name for job in everyone] == [NC, TXT]
+
+
+def test_staff_who_start_no_jobs_see_none(client, staff_viewer):
+    client.force_login(staff_viewer)
+    assert client.get(JOBS).status_code == 403
+
+
+def test_the_job_list_shows_recent_uploads_with_their_status(admin_client):
+    post(admin_client, upload(TXT, read(TXT)))
+    post(admin_client, upload("mixed.zip", zip_bytes({NC: read(NC), "junk.txt": b"junk\n"})))
+    html = admin_client.get(JOBS).content.decode()
+    assert re.search(r'<td class="field-source_name">mixed.zip</td>\s*'
+                     r'<td class="field-status">done</td>\s*'
+                     r'<td class="field-counts_line">1 new, 1 failed</td>', html)
+    assert re.search(rf'<td class="field-source_name">{TXT}</td>\s*'
+                     r'<td class="field-status">new</td>', html)
+    # A job's own page is its status page.
+    job = Job.objects.get(source_name=TXT)
+    response = admin_client.get(reverse("admin:filings_job_change", args=[job.pk]))
+    assert response["Location"] == job.get_absolute_url()
+
+
+def test_the_upload_page_links_recent_uploads(admin_client):
+    assert f'href="{JOBS}"' in admin_client.get(UPLOAD).content.decode()
+
+
+def test_bulk_delete_is_a_job_and_the_filings_go_when_the_worker_runs(
+    admin_client, database_tasks, ingest_paths
+):
+    ingest_paths(corpus_file(TXT), corpus_file(NC))
+    txt = Filing.objects.get(accession_number=TXT_ACCESSION)
+    form = {"action": "delete_selected", "_selected_action": [txt.pk]}
+    assert "Are you sure" in admin_client.post(CHANGELIST, form).content.decode()
+    listing = admin_client.post(CHANGELIST, {**form, "post": "yes"}, follow=True)
+    assert "Deleting 1 filing in the background" in listing.content.decode()
+    assert Filing.objects.filter(pk=txt.pk).exists()  # not in the request
+    from django.contrib.admin.models import DELETION, LogEntry
+
+    assert LogEntry.objects.get(action_flag=DELETION).object_id == str(txt.pk)
+    url = re.search(r'<a href="([^"]+)">follow its progress</a>', listing.content.decode())[1]
+    assert rows(admin_client.get(url)) == [("queued", TXT_ACCESSION, "")]
+
+    run_worker()
+    assert rows(admin_client.get(url)) == [("deleted", TXT_ACCESSION, TXT_ACCESSION)]
+    assert list(Filing.objects.values_list("accession_number", flat=True)) == [NC_ACCESSION]
+    assert indexed(TXT_ACCESSION) == 0
+
+
+def test_deleting_from_the_filing_page_is_a_job_too(admin_client, database_tasks, ingest_paths):
+    ingest_paths(corpus_file(TXT))
+    filing = Filing.objects.get()
+    response = admin_client.post(
+        reverse("admin:filings_filing_delete", args=[filing.pk]), {"post": "yes"}, follow=True
+    )
+    html = response.content.decode()
+    assert f"Deleting 8-K {TXT_ACCESSION} in the background" in html
+    assert "deleted successfully" not in html
+    assert Job.objects.get().accessions == [TXT_ACCESSION]
+    run_worker()
+    assert not Filing.objects.exists()
+
+
+@pytest.mark.parametrize("codenames", [["view_filing", "add_filing"],
+                                       ["view_filing", "change_filing"]])
+def test_staff_without_the_delete_permission_cannot_queue_a_delete(client, codenames,
+                                                                    ingest_paths):
+    ingest_paths(corpus_file(TXT))
+    user = User.objects.create_user("staff", password="pw", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+    filing = Filing.objects.get()
+    client.post(CHANGELIST, {"action": "delete_selected", "_selected_action": [filing.pk],
+                             "post": "yes"})
+    assert client.post(reverse("admin:filings_filing_delete", args=[filing.pk]),
+                       {"post": "yes"}).status_code == 403
+    assert not Job.objects.exists()
+    assert Filing.objects.exists()
