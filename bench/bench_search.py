@@ -42,11 +42,12 @@ def measure_indexing(sample_mb: float, workers: int) -> tuple[float, float, int]
 
     from filings.models import Filing
     from search import index
+    from search.backends import whoosh
 
     scratch = scale_corpus.DEFAULT_DATA_DIR.parent / f"scratch-index-{workers}"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    ix = windex.create_in(str(scratch), index.make_schema())
+    ix = windex.create_in(str(scratch), whoosh.make_schema())
     kwargs = {"limitmb": 256}
     if workers > 1:
         kwargs.update(procs=workers, multisegment=True)
@@ -55,7 +56,7 @@ def measure_indexing(sample_mb: float, workers: int) -> tuple[float, float, int]
     writer = ix.writer(**kwargs)
     total, docs = 0, 0
     for start in range(0, len(accessions), 50):
-        for doc in index.documents_for(accessions[start : start + 50]):
+        for doc in index.entries_for(accessions[start : start + 50]):
             total += len(doc["body"].encode())
             docs += 1
             writer.add_document(**doc)
@@ -114,6 +115,7 @@ def main(argv=None):
 
     scale_corpus.setup_django(args.data_dir)
     from search import index
+    from search.backends import whoosh
 
     if not args.skip_build:
         scale_corpus.ingest_real_corpus(args.corpus)
@@ -128,9 +130,9 @@ def main(argv=None):
               f"{stats['filings']} filings, {mb:.1f} MB of text in {stats['seconds']:.1f} s "
               f"= {mb / stats['seconds']:.2f} MB/s", flush=True)
 
-    with index.open_index().searcher() as s:
+    with whoosh.open_index().searcher() as s:
         docs = s.doc_count()
-    size = dir_size(index.current_dir())
+    size = dir_size(whoosh.current_dir())
     print(f"index: {docs} documents, {size / 1e6:.1f} MB on disk")
     rows = time_requests(args.repeat)
     print(f"whole /search/ request, {args.repeat} runs after a warm-up (ms):")

@@ -3,7 +3,9 @@
 For each source file: recognise bytes already ingested (by SHA-256) and skip them; parse
 (`filings.submission`), derive plain text (`filings.text`) and sanitized HTML
 (`filings.sanitize`) — the CPU-heavy part, which may run in worker processes — then
-store each submission in its own database transaction and index it (`search.index`).
+store each submission in its own database transaction, which also records the index
+work it calls for (`IndexChange`). After each batch, and at the end of every run, the
+`index_work_recorded` signal asks the search app to apply what is recorded.
 """
 from __future__ import annotations
 
@@ -19,19 +21,31 @@ from urllib.parse import unquote, urlsplit
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from filings import submission as sub
-from filings.models import Company, Document, Filing, FilingParty, FormerName, Ingestion, Kind
+from filings.models import (
+    Company,
+    Document,
+    Filing,
+    FilingParty,
+    FormerName,
+    IndexChange,
+    Ingestion,
+    Kind,
+)
+from filings.pages import compute_breaks
 from filings.sanitize import SANITIZER_VERSION, sanitize_html, text_to_html
+from filings.signals import filing_changed, index_work_recorded
 from filings.sources import Source, display_name
 from filings.text import extract_text
 
 log = logging.getLogger(__name__)
 
 NEW, UPDATED, UNCHANGED, FAILED = "new", "updated", "unchanged", "failed"
-INDEX_BATCH = 200  # filings per index commit during a bulk run
+INDEX_BATCH = 500  # stored filings between two applications of the recorded index work
 
 
 @dataclass
@@ -68,6 +82,7 @@ class Summary:
     seconds: float = 0.0
     counts: dict = field(default_factory=lambda: {NEW: 0, UPDATED: 0, UNCHANGED: 0, FAILED: 0})
     outcomes: list = field(default_factory=list)
+    index_error: str = ""  # why the recorded index work could not be applied
 
     def add(self, outcome: Outcome):
         self.counts[outcome.status] += 1
@@ -77,7 +92,7 @@ class Summary:
 
     @property
     def failed(self):
-        return self.counts[FAILED]
+        return self.counts[FAILED] + bool(self.index_error)
 
     def line(self):
         mb = self.bytes / 1e6
@@ -87,7 +102,7 @@ class Summary:
             f"{self.files} files, filings: {c[NEW]} new, {c[UPDATED]} updated, "
             f"{c[UNCHANGED]} unchanged, {c[FAILED]} failed; {self.documents} documents, "
             f"{mb:.1f} MB in {self.seconds:.1f} s ({rate:.1f} MB/s)"
-        )
+        ) + (f"; {self.index_error}" if self.index_error else "")
 
 
 # --- Preparing: pure computation, safe to run in worker processes -----------------------
@@ -178,14 +193,21 @@ def _prepare_source(source: Source) -> tuple[list[Prepared] | None, str]:
 # --- Storing: one transaction per submission ----------------------------------------------
 
 
-def store(prepared: Prepared, source_name: str, user=None, force=False) -> Outcome:
+def store(prepared: Prepared, source_name: str, user=None, force=False,
+          source_sha256: str = "") -> Outcome:
     """Store one prepared submission in one transaction: new, updated, unchanged (the
-    same bytes were stored before; `force` rebuilds anyway) or failed."""
+    same bytes were stored before; `force` rebuilds anyway) or failed. The transaction
+    also records the index work the change calls for."""
+    return _store(prepared, source_name, user, force, source_sha256, retry=True)
+
+
+def _store(prepared, source_name, user, force, source_sha256, retry) -> Outcome:
     s = prepared.submission
     outcome = Outcome(source_name, FAILED, s.accession_number, s.form_type)
     written: list[str] = []
     try:
         with transaction.atomic():
+            _lock_accession(s.accession_number)
             filing = Filing.objects.filter(accession_number=s.accession_number).first()
             seen = filing and filing.ingestions.filter(sha256=prepared.sha256).exists()
             if seen and not force:
@@ -193,13 +215,26 @@ def store(prepared: Prepared, source_name: str, user=None, force=False) -> Outco
                 outcome.documents = filing.documents.count()
                 return outcome
             status = UPDATED if filing else NEW
-            obsolete = _store_filing(filing, prepared, source_name, user, status, written)
+            obsolete = _store_filing(
+                filing, prepared, source_name, user, status, written, source_sha256
+            )
+            _record_index_change(s.accession_number)
             outcome.status = status
             # A header-only source keeps the documents already stored: count those.
             outcome.documents = len(prepared.documents) or Document.objects.filter(
                 filing__accession_number=s.accession_number
             ).count()
             transaction.on_commit(lambda: _delete_files(obsolete))
+    except IntegrityError as exc:
+        _delete_files(written)
+        if retry:
+            # Another process stored the same accession (or company) between our read
+            # and our write, and our transaction rolled back: once more, now that their
+            # rows are visible.
+            return _store(prepared, source_name, user, force, source_sha256, retry=False)
+        log.exception("could not store %s from %s", s.accession_number, source_name)
+        outcome.status = FAILED
+        outcome.error = f"could not be stored ({type(exc).__name__}: {exc})"
     except Exception as exc:
         _delete_files(written)
         log.exception("could not store %s from %s", s.accession_number, source_name)
@@ -208,7 +243,23 @@ def store(prepared: Prepared, source_name: str, user=None, force=False) -> Outco
     return outcome
 
 
-def _store_filing(filing, prepared, source_name, user, status, written) -> list[str]:
+def _lock_accession(accession: str):
+    """On PostgreSQL, serialise writers of one accession for this transaction, so two
+    processes storing it at once see each other's work (SQLite's IMMEDIATE transactions
+    already serialise all writers)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [accession])
+
+
+def _record_index_change(accession: str):
+    """In the caller's transaction: the index must follow this filing's new state."""
+    IndexChange.objects.create(accession_number=accession)
+    filing_changed.send(sender=Filing, accession_number=accession)
+
+
+def _store_filing(filing, prepared, source_name, user, status, written,
+                  source_sha256="") -> list[str]:
     """Write the filing's rows; returns the names of stored files it no longer uses."""
     s = prepared.submission
     keep_documents = bool(filing) and not prepared.documents and filing.documents.exists()
@@ -257,6 +308,7 @@ def _store_filing(filing, prepared, source_name, user, status, written) -> list[
         filing=filing,
         sha256=prepared.sha256,
         defaults={
+            "source_sha256": source_sha256 if source_sha256 != prepared.sha256 else "",
             "source_name": source_name[:500],
             "size": len(s.raw),
             "outcome": status,
@@ -282,6 +334,7 @@ def _build_document(filing, prepared: PreparedDocument, written) -> Document:
         text=prepared.text,
         html=prepared.html,
         sanitizer_version=SANITIZER_VERSION,
+        page_breaks=compute_breaks(prepared.html),  # a very large one is shown in pages
     )
     if d.data is not None:
         digest = hashlib.sha256(d.data).hexdigest()
@@ -292,18 +345,26 @@ def _build_document(filing, prepared: PreparedDocument, written) -> Document:
 
 
 def _store_parties(filing, s: sub.Submission):
+    """The filing's parties and their companies, in a fixed number of queries however
+    many parties and former names a header lists (a crafted one lists 200,000)."""
+    parties = []
     seen = set()
     for position, party in enumerate(s.parties):
         if party.cik is None or (party.role, party.cik) in seen:
             continue
         seen.add((party.role, party.cik))
-        company = _upsert_company(party, filing.filed_on)
-        FilingParty.objects.create(
+        parties.append((position, party))
+    companies = Company.objects.in_bulk({p.cik for _, p in parties}, field_name="cik")
+    for _, party in parties:
+        companies[party.cik] = _upsert_company(companies.get(party.cik), party, filing.filed_on)
+    _add_former_names(companies, [p for _, p in parties])
+    FilingParty.objects.bulk_create(
+        FilingParty(
             filing=filing,
-            company=company,
-            role=party.role,
+            company=companies[party.cik],
+            role=party.role[:32],
             position=position,
-            name=party.name[:255] or company.name,
+            name=party.name[:255] or companies[party.cik].name,
             sic_code=party.sic_code[:8],
             sic_description=party.sic_description[:255],
             irs_number=party.irs_number[:32],
@@ -320,12 +381,17 @@ def _store_parties(filing, s: sub.Submission):
                 for f in party.former_names
             ],
         )
-
-
-def _upsert_company(party: sub.Party, filed_on) -> Company:
-    company, created = Company.objects.get_or_create(
-        cik=party.cik, defaults={"name": party.name[:255] or f"CIK {party.cik}"}
+        for position, party in parties
     )
+
+
+def _upsert_company(company: Company | None, party: sub.Party, filed_on) -> Company:
+    """The party's company, created if new; its profile follows the newest filing."""
+    created = False
+    if company is None:
+        company, created = Company.objects.get_or_create(
+            cik=party.cik, defaults={"name": party.name[:255] or f"CIK {party.cik}"}
+        )
     newer = company.profile_as_of is None or (filed_on and filed_on >= company.profile_as_of)
     if created or newer:
         company.name = party.name[:255] or company.name
@@ -345,12 +411,32 @@ def _upsert_company(party: sub.Party, filed_on) -> Company:
                 setattr(company, attr, value)
         company.profile_as_of = filed_on or company.profile_as_of
         company.save()
-    for former in party.former_names:
-        if former.name:
-            FormerName.objects.get_or_create(
-                company=company, name=former.name[:255], changed_on=former.changed_on
-            )
     return company
+
+
+def _add_former_names(companies: dict, parties: list[sub.Party]):
+    """Add the former names no company has yet: one read, one bulk insert."""
+    wanted = {
+        (companies[party.cik].pk, former.name[:255], former.changed_on)
+        for party in parties
+        for former in party.former_names
+        if former.name
+    }
+    if not wanted:
+        return
+    existing = set(
+        FormerName.objects.filter(company__in={pk for pk, _, _ in wanted}).values_list(
+            "company_id", "name", "changed_on"
+        )
+    )
+    FormerName.objects.bulk_create(
+        (
+            FormerName(company_id=pk, name=name, changed_on=changed_on)
+            for pk, name, changed_on in sorted(wanted - existing, key=str)
+        ),
+        batch_size=1000,
+        ignore_conflicts=True,  # another process may add the same name meanwhile
+    )
 
 
 def _address(address: sub.Address | None) -> dict:
@@ -397,67 +483,78 @@ def ingest(
     on_source: Callable[[Source], None] | None = None,
 ) -> Summary:
     """Ingest every source; returns the summary. Never raises for bad input: each
-    failure is an Outcome with the source's name and the reason."""
-    from search import index
-
+    failure is an Outcome with the source's name and the reason. The recorded index
+    work is applied after every INDEX_BATCH stored filings and at the end (what earlier,
+    interrupted runs left recorded included)."""
     summary = Summary()
     started = time.monotonic()
-    pending: list[int] = []
+    stored = 0
 
     def report(outcome: Outcome):
         summary.add(outcome)
         if on_outcome:
             on_outcome(outcome)
 
-    def flush():
-        if pending:
-            index.update_filings(pending)
-            pending.clear()
-
-    try:
-        for source, result in _prepared_stream(sources, workers):
-            summary.files += 1
-            summary.bytes += source.size
-            if on_source:
-                on_source(source)
-            if source.error:
-                report(Outcome(source.name, FAILED, error=source.error))
-                continue
-            if result is None:  # recognised by hash: nothing to parse or store
-                for filing in _filings_with_source(source):
-                    report(
-                        Outcome(
-                            source.name,
-                            UNCHANGED,
-                            filing.accession_number,
-                            filing.form_type,
-                            filing.documents.count(),
-                        )
+    for source, result in _prepared_stream(sources, workers):
+        summary.files += 1
+        summary.bytes += source.size
+        if on_source:
+            on_source(source)
+        if source.error:
+            report(Outcome(source.name, FAILED, error=source.error))
+            continue
+        if result is None:  # recognised by hash: nothing to parse or store
+            for filing in _filings_with_source(source):
+                report(
+                    Outcome(
+                        source.name,
+                        UNCHANGED,
+                        filing.accession_number,
+                        filing.form_type,
+                        filing.documents.count(),
                     )
-                continue
-            prepared, error = result
-            if prepared is None:
-                report(Outcome(source.name, FAILED, error=error))
-                continue
-            for item in prepared:
-                outcome = store(item, source.name, user)
-                report(outcome)
-                if outcome.status in (NEW, UPDATED):
-                    pending.append(outcome.accession_number)
-                    if len(pending) >= INDEX_BATCH:
-                        flush()
-    finally:
-        flush()
-        summary.seconds = time.monotonic() - started
+                )
+            continue
+        prepared, error = result
+        if prepared is None:
+            report(Outcome(source.name, FAILED, error=error))
+            continue
+        for item in prepared:
+            outcome = store(item, source.name, user, source_sha256=source.sha256)
+            report(outcome)
+            if outcome.status in (NEW, UPDATED):
+                stored += 1
+                if stored % INDEX_BATCH == 0:
+                    summary.index_error = apply_index_work()
+    summary.index_error = apply_index_work()
+    summary.seconds = time.monotonic() - started
     return summary
 
 
+def apply_index_work() -> str:
+    """Ask the search app to apply the recorded index work now. Returns "" or why it
+    could not: the work stays recorded, so the filings are indexed by the next run (or
+    `check_index --repair`) rather than lost."""
+    try:
+        index_work_recorded.send(sender=Filing)
+    except Exception as exc:  # noqa: BLE001 - the filings are stored; say so, go on
+        log.exception("applying the recorded index work failed")
+        return f"search index not updated ({type(exc).__name__}: {exc}); it will be retried"
+    return ""
+
+
 def _filings_with_source(source: Source):
-    return Filing.objects.filter(ingestions__sha256=source.sha256).distinct()
+    return Filing.objects.filter(
+        Q(ingestions__sha256=source.sha256) | Q(ingestions__source_sha256=source.sha256)
+    ).distinct()
 
 
 def _already_ingested(source: Source) -> bool:
-    return Ingestion.objects.filter(sha256=source.sha256).exists()
+    """The whole file was stored before: as one submission (its own hash), or as a file
+    of several (each filing's ingestion names the file's hash)."""
+    return Ingestion.objects.filter(
+        Q(sha256=source.sha256) | Q(source_sha256=source.sha256)
+    ).exists()
 
 
 def _prepared_stream(
@@ -502,22 +599,19 @@ def _resolve(source, future):
 
 def delete_filing(filing: Filing):
     """Delete a filing, its stored files and its index entries."""
-    from search import index
-
     files = [d.file.name for d in filing.documents.exclude(file="")]
     if filing.original:
         files.append(filing.original.name)
     accession = filing.accession_number
     with transaction.atomic():
         filing.delete()
+        _record_index_change(accession)
         transaction.on_commit(lambda: _delete_files(files))
-    index.remove_filings([accession])
+    apply_index_work()
 
 
 def rederive(filing: Filing) -> list[Outcome]:
     """Parse, sanitize and index a filing again from its stored original."""
-    from search import index
-
     if not filing.original:
         return [Outcome(filing.accession_number, FAILED, filing.accession_number,
                         error="no stored original to re-derive from")]
@@ -536,5 +630,5 @@ def rederive(filing: Filing) -> list[Outcome]:
             Outcome(filing.accession_number, FAILED, filing.accession_number, error=exc.reason)
         ]
     outcomes = [store(item, filing.source_name or "re-derive", force=True) for item in prepared]
-    index.update_filings([o.accession_number for o in outcomes if o.status != FAILED])
+    apply_index_work()
     return outcomes

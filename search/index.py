@@ -1,16 +1,20 @@
-"""The Whoosh index: the only module that writes it, and the one that opens it.
+"""What the search index holds, and the one place it is written.
 
-Layout: `SEARCH_INDEX_DIR/current` is a symlink to a generation directory
-(`gen-<timestamp>`). Writers update the current generation in place under Whoosh's
-file lock; `rebuild()` builds a fresh generation beside it and swaps the link with one
-atomic rename, so readers see either the old index or the new one, never a gap.
+Engine-neutral: which documents are indexed and with which fields (`entries_for`), the
+product's own tokens (`words`, used by every engine and by query analysis), and the
+write path every change takes:
 
-What is indexed: one Whoosh document per stored document that has plain text and is
-meant to be read — HTML, inline XBRL, text, XML forms (Form 4, 13F information tables)
-and unclassified text. Not indexed: images, PDFs, zips and other binaries (no text),
-XBRL instances, schemas and linkbases (`EX-101.*`, `.xsd`: machine data whose words
-would drown real hits), and JSON. The body is not stored; snippets come from
-`Document.text` in the database.
+1. `filings.ingest` stores, updates or deletes a filing and, in the same database
+   transaction, records an `IndexChange` row naming it;
+2. `drain()` hands the recorded accessions to the configured engine
+   (`search.backends.get()`), which replaces their entries with what the database
+   holds (or removes them), then deletes the rows it applied. An engine whose index
+   lives in the database (`transactional`) does both in one transaction, and applies a
+   filing's change inside the transaction that stored it (`apply_in_transaction`).
+
+A crash anywhere leaves either the old entries and the row (applied by the next drain),
+or the new entries and the row (applied again: applying is idempotent). `differences()`
+compares the database with the index for `manage.py check_index`.
 
 Analysis: words are `\\w+(\\.?\\w+)*` lowercased, no stemming and no stop words — EDGAR
 full-text search matches words as typed, phrases must match every word, and
@@ -19,207 +23,32 @@ full-text search matches words as typed, phrases must match every word, and
 from __future__ import annotations
 
 import logging
-import os
 import re
-import shutil
-import threading
-import time
-from collections import defaultdict
 from collections.abc import Iterable
-from contextlib import contextmanager
-from pathlib import Path
+from contextlib import nullcontext
+from types import SimpleNamespace
 
-from django.conf import settings
-from whoosh import fields, index
-from whoosh.analysis import LowercaseFilter, RegexTokenizer
+from django.db import transaction
 
 log = logging.getLogger(__name__)
 
 # The tokenizer's pattern; search.query mirrors it to build highlight regexes.
 WORD_PATTERN = r"\w+(\.?\w+)*"
-ANALYZER = RegexTokenizer(WORD_PATTERN) | LowercaseFilter()
 _WORD = re.compile(r"\w+(?:\.?\w+)*")
+
+# What is indexed: one entry per stored document that has plain text and is meant to be
+# read — HTML, inline XBRL, text, XML forms (Form 4, 13F information tables) and
+# unclassified text. Not indexed: images, PDFs, zips and other binaries (no text), XBRL
+# instances, schemas and linkbases (`EX-101.*`, `.xsd`: machine data whose words would
+# drown real hits), and JSON. Snippets come from `Document.text` in the database.
+INDEXED_KINDS = {"html", "ixbrl", "text", "xml", "other"}
+DRAIN_BATCH = 500  # filings per engine write while draining
 
 
 def words(text: str) -> list[str]:
-    """The indexed words of `text`, in order: what ANALYZER yields, made in one C-level
-    pass (lower-case, then find every word). Queries are analysed with it too."""
+    """The indexed words of `text`, in order, made in one C-level pass (lower-case, then
+    find every word). Queries are analysed with it too."""
     return _WORD.findall(text.lower())
-
-
-class BodyText(fields.TEXT):
-    """TEXT whose indexing skips Whoosh's per-token Python pipeline (Token objects
-    through a tokenizer and a filter): `words()` finds the same words three times
-    faster, and indexing speed is mostly this."""
-
-    def index(self, value, **kwargs):
-        positions = defaultdict(list)
-        for position, word in enumerate(words(value)):
-            positions[word].append(position)
-        encode = self.format.encode
-        boost = self.format.field_boost
-        for word, poslist in positions.items():
-            yield word.encode("utf-8"), len(poslist), len(poslist) * boost, encode(poslist)
-
-INDEXED_KINDS = {"html", "ixbrl", "text", "xml", "other"}
-# Seconds a writer waits for another writer's lock before giving up: generous, because
-# a bulk ingest commits large batches while an admin upload may be waiting.
-WRITE_TIMEOUT = 900
-INDEX_VERSION = 1
-
-
-def make_schema():
-    return fields.Schema(
-        id=fields.ID(unique=True, stored=True),  # "<accession>/<sequence>"
-        pk=fields.STORED(),  # Document.pk, to fetch the text for snippets
-        accession=fields.ID(stored=True, sortable=True),
-        sequence=fields.NUMERIC(int, stored=True, sortable=True),
-        form=fields.ID(stored=True, sortable=True),  # upper case, as EDGAR writes it
-        doc_type=fields.ID(stored=True, sortable=True),  # upper case: EX-10.1
-        filename=fields.STORED(),
-        description=fields.STORED(),
-        filed=fields.ID(stored=True, sortable=True),  # ISO date, sorts as text
-        year=fields.ID(sortable=True),
-        period=fields.ID(stored=True),
-        cik=fields.KEYWORD(stored=True, sortable=True),  # every party's CIK, unpadded
-        company=BodyText(analyzer=ANALYZER),  # every party's names, former names too
-        parties=fields.STORED(),  # [(cik, name, state_loc, state_inc)], for display
-        sic=fields.KEYWORD(stored=True),
-        state_inc=fields.KEYWORD(stored=True),
-        state_loc=fields.KEYWORD(stored=True, sortable=True),
-        item=fields.KEYWORD(stored=True),  # 8-K items: "2.02 9.01"
-        file_number=fields.KEYWORD(stored=True, lowercase=True),
-        body=BodyText(analyzer=ANALYZER, phrase=True),
-    )
-
-
-# --- Where the index lives -----------------------------------------------------------------
-
-
-def index_root() -> Path:
-    return Path(settings.SEARCH_INDEX_DIR)
-
-
-def _current_link(root: Path) -> Path:
-    return root / "current"
-
-
-def _new_generation(root: Path) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / f"gen-{time.time_ns()}-{os.getpid()}"
-    path.mkdir()
-    index.create_in(str(path), make_schema())
-    return path
-
-
-def _swap_in(root: Path, generation: Path):
-    """Point `current` at `generation` in one atomic rename."""
-    tmp = root / f".current-{os.getpid()}-{threading.get_ident()}"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    os.symlink(generation.name, tmp)
-    os.replace(tmp, _current_link(root))
-
-
-_create_lock = threading.Lock()
-
-
-def current_dir() -> Path:
-    """The directory of the current generation, created on first use."""
-    root = index_root()
-    link = _current_link(root)
-    if not link.exists():
-        with _create_lock:
-            if not link.exists():
-                _swap_in(root, _new_generation(root))
-    return link.resolve()
-
-
-def open_index():
-    return index.open_dir(str(current_dir()))
-
-
-# --- Reading: one searcher per thread, refreshed per request -------------------------------
-
-_local = threading.local()
-
-
-def searcher():
-    """This thread's searcher over the current index, up to date as of this call."""
-    path = current_dir()
-    cached = getattr(_local, "searcher", None)
-    if cached is not None and getattr(_local, "path", None) == path and cached.up_to_date():
-        return cached
-    if cached is not None:
-        # Not Searcher.refresh(): it reuses segment readers and so can miss deletions
-        # committed to a segment since (a re-ingested filing would show up twice).
-        cached.close()
-    _local.searcher = open_index().searcher()
-    _local.path = path
-    return _local.searcher
-
-
-def close_searcher():
-    cached = getattr(_local, "searcher", None)
-    if cached is not None:
-        cached.close()
-        _local.searcher = None
-
-
-# --- Writing -------------------------------------------------------------------------------
-
-# Whoosh's lock is a file lock between processes; threads of one process also queue here.
-_write_lock = threading.Lock()
-
-
-def _writer(ix, **kwargs):
-    return ix.writer(timeout=WRITE_TIMEOUT, delay=0.1, **kwargs)
-
-
-def _current_writer():
-    """A writer on the current generation. A writer that waited for the lock while
-    `rebuild()` swapped in a new generation would write to the old one: it lets go and
-    takes the new one's lock instead."""
-    while True:
-        path = current_dir()
-        writer = _writer(index.open_dir(str(path)))
-        if current_dir() == path:
-            return writer
-        writer.cancel()
-
-
-@contextmanager
-def _removing(accessions: Iterable[str]):
-    """A writer of the current index with these filings' entries deleted; commits when
-    the block ends, cancels if it raises. Yields None when there is nothing to do."""
-    accessions = sorted(set(a for a in accessions if a))
-    if not accessions:
-        yield None, accessions
-        return
-    with _write_lock:
-        writer = _current_writer()
-        try:
-            for accession in accessions:
-                writer.delete_by_term("accession", accession)
-            yield writer, accessions
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit()
-
-
-def update_filings(accessions: Iterable[str]):
-    """Replace the index entries of these filings with their stored documents; a filing
-    that no longer exists loses its entries. Commits before returning."""
-    with _removing(accessions) as (writer, accessions):
-        for doc in documents_for(accessions) if writer else ():
-            writer.add_document(**doc)
-
-
-def remove_filings(accessions: Iterable[str]):
-    """Remove every index entry of these filings. Commits before returning."""
-    with _removing(accessions):
-        pass
 
 
 def is_indexable(document) -> bool:
@@ -271,8 +100,11 @@ def _words(values: Iterable[str]) -> str:
     return " ".join(dict.fromkeys(v.strip().replace(" ", "") for v in values if v and v.strip()))
 
 
-def documents_for(accessions: list[str]):
-    """The Whoosh documents of these filings, one filing's texts in memory at a time."""
+def entries_for(accessions: Iterable[str]):
+    """The index entries of these filings, as plain dicts every engine takes: one per
+    indexable document, or one metadata-only entry (sequence 0, no body) for a filing
+    with none, such as a header-only filing, so that searches without words, field
+    searches, filters and facets find it. One filing's texts in memory at a time."""
     from filings.models import Document, Filing
 
     filings = (
@@ -287,6 +119,7 @@ def documents_for(accessions: list[str]):
             .only("pk", "sequence", "type", "filename", "description", "kind", "text")
             .order_by("sequence")
         )
+        indexed = False
         for document in documents:
             if not is_indexable(document):
                 continue
@@ -300,89 +133,121 @@ def documents_for(accessions: list[str]):
                 "description": document.description,
                 "body": document.text,
             }
+            indexed = True
+        if not indexed:
+            yield {
+                **common,
+                "id": f"{filing.accession_number}/0",
+                "pk": None,
+                "sequence": 0,
+                "doc_type": "",
+                "filename": "",
+                "description": "",
+                "body": "",
+            }
 
 
-# --- Rebuilding ------------------------------------------------------------------------------
+# --- The write path ----------------------------------------------------------------------
+
+
+def _backend():
+    from search import backends
+
+    return backends.get()
+
+
+def drain(batch: int = DRAIN_BATCH) -> int:
+    """Apply every recorded index change; returns how many filings were applied.
+    Safe to run in several processes at once (applying is idempotent)."""
+    from filings.models import IndexChange
+
+    backend = _backend()
+    applied = 0
+    while True:
+        with transaction.atomic() if backend.transactional else nullcontext():
+            rows = IndexChange.objects.order_by("id")
+            if backend.transactional:
+                rows = rows.select_for_update(skip_locked=True)
+            changes = list(rows.values_list("id", "accession_number")[:batch])
+            if not changes:
+                return applied
+            accessions = sorted({accession for _, accession in changes})
+            backend.update_filings(accessions)
+            # Rows recorded after we read the database stay for the next round.
+            IndexChange.objects.filter(id__in=[pk for pk, _ in changes]).delete()
+        applied += len(accessions)
+
+
+def apply_in_transaction(accession: str):
+    """Called inside the transaction that stored or deleted a filing (through the
+    `filings.signals.filing_changed` signal): an engine in the same database applies the
+    change there and then, so the filing and its entries commit together."""
+    from filings.models import IndexChange
+
+    backend = _backend()
+    if backend.transactional:
+        backend.update_filings([accession])
+        IndexChange.objects.filter(accession_number=accession).delete()
+
+
+def pending() -> int:
+    """How many recorded changes wait to be applied."""
+    from filings.models import IndexChange
+
+    return IndexChange.objects.count()
+
+
+def update_filings(accessions: Iterable[str]):
+    """Apply these filings now, whatever is recorded (repairs and tests)."""
+    _backend().update_filings(accessions)
+
+
+def remove_filings(accessions: Iterable[str]):
+    _backend().remove_filings(accessions)
 
 
 def rebuild(workers: int = 1, batch: int = 200, progress=None) -> dict:
-    """Index every stored filing into a fresh generation and swap it in atomically.
+    """Index every stored filing afresh. Changes recorded before it started are covered
+    by it, so they are cleared; later ones stay for the next drain."""
+    from filings.models import IndexChange
 
-    Writes that land in the old generation while this runs are caught up at the end,
-    under the old generation's lock, so nothing ingested meanwhile is lost.
-    Returns figures: filings, documents, text bytes, seconds.
-    """
-    from django.utils import timezone
-
-    from filings.models import Filing
-
-    started = time.monotonic()
-    since = timezone.now()
-    root = index_root()
-    generation = _new_generation(root)
-    ix = index.open_dir(str(generation))
-    accessions = list(
-        Filing.objects.order_by("accession_number").values_list("accession_number", flat=True)
-    )
-    stats = {"filings": len(accessions), "documents": 0, "bytes": 0}
-    kwargs = {"limitmb": 256}
-    if workers > 1:
-        kwargs.update(procs=workers, multisegment=True)
-    writer = ix.writer(**kwargs)
-    try:
-        for start in range(0, len(accessions), batch):
-            chunk = accessions[start : start + batch]
-            for doc in documents_for(chunk):
-                stats["documents"] += 1
-                stats["bytes"] += len(doc["body"].encode("utf-8"))
-                writer.add_document(**doc)
-            if progress:
-                progress(len(chunk))
-    except BaseException:
-        writer.cancel()
-        shutil.rmtree(generation, ignore_errors=True)
-        raise
-    writer.commit()
-
-    with _write_lock:
-        old = _current_link(root)
-        held = None
-        if old.exists():
-            held = _writer(index.open_dir(str(old.resolve())))  # hold the old lock
-        try:
-            changed = set(
-                Filing.objects.filter(updated_at__gte=since).values_list(
-                    "accession_number", flat=True
-                )
-            )
-            present = set(Filing.objects.values_list("accession_number", flat=True))
-            gone = set(accessions) - present
-            if changed or gone:
-                w = _writer(ix)
-                for accession in changed | gone:
-                    w.delete_by_term("accession", accession)
-                for doc in documents_for(sorted(changed)):
-                    w.add_document(**doc)
-                w.commit()
-            previous = old.resolve() if old.exists() else None
-            _swap_in(root, generation)
-        finally:
-            if held is not None:
-                held.cancel()
-    _remove_old_generations(root, keep={generation, previous})
-    stats["seconds"] = time.monotonic() - started
+    last = IndexChange.objects.order_by("-id").values_list("id", flat=True).first()
+    stats = _backend().rebuild(workers=workers, batch=batch, progress=progress)
+    if last is not None:
+        IndexChange.objects.filter(id__lte=last).delete()
     return stats
 
 
-def _remove_old_generations(root: Path, keep: set):
-    """Generations older than the previous one: no searcher can still be reading them
-    after a request has come and gone, and the previous one stays for those that are."""
-    keep = {p for p in keep if p}
-    for path in root.glob("gen-*"):
-        if path not in keep:
-            shutil.rmtree(path, ignore_errors=True)
-
-
 def document_count() -> int:
-    with open_index().searcher() as s:
-        return s.doc_count()
+    return _backend().document_count()
+
+
+def expected_ids() -> set[str]:
+    """The entry ids the database calls for (texts are not read, only their length)."""
+    from django.db.models.functions import Length
+
+    from filings.models import Document, Filing
+
+    ids = set()
+    with_entries = set()
+    rows = Document.objects.annotate(length=Length("text")).values_list(
+        "filing__accession_number", "sequence", "type", "filename", "kind", "length"
+    )
+    for accession, sequence, type_, filename, kind, length in rows.iterator(chunk_size=2000):
+        document = SimpleNamespace(type=type_, filename=filename, kind=kind, text=length)
+        if is_indexable(document):
+            ids.add(f"{accession}/{sequence}")
+            with_entries.add(accession)
+    for accession in Filing.objects.values_list("accession_number", flat=True).iterator():
+        if accession not in with_entries:
+            ids.add(f"{accession}/0")
+    return ids
+
+
+def differences() -> tuple[set[str], set[str]]:
+    """(entries the index lacks, entries the index holds that the database does not)."""
+    expected = expected_ids()
+    actual = set(_backend().entry_ids())
+    return expected - actual, actual - expected
+
+

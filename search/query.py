@@ -390,6 +390,8 @@ class Hit:
 
     @property
     def url(self) -> str:
+        if not self.fields["sequence"]:  # a filing indexed by its header alone
+            return self.filing_url
         return reverse(
             "filings:document",
             kwargs={"accession": self.fields["accession"], "sequence": self.fields["sequence"]},
@@ -511,12 +513,12 @@ def whoosh_query(req, parsed: ParsedQuery, messages: list[str]):
 def run(req, with_facets=True, page_items=True) -> Results:
     """Run a search request: rank every match, group, count facets, cut the page.
     Raises PageNotFound for a page past the end."""
-    from search import index
+    from search.backends import whoosh
 
     started = time.perf_counter()
     parsed = parse(req.q)
     results = Results(request=req, parsed=parsed, messages=req.messages + parsed.messages)
-    searcher = index.searcher()
+    searcher = whoosh.searcher()
     cols = columns(searcher)
 
     query = whoosh_query(req, parsed, results.messages)
@@ -726,11 +728,11 @@ def _edits(word: str) -> set[str]:
 def iter_units(req, batch: int = 500):
     """Every result of a search (Groups or Hits), in order, a batch at a time: memory
     holds the list of matching document numbers, never every result's fields."""
-    from search import index
+    from search.backends import whoosh
 
     req.page = 1
     results = run(req, with_facets=False, page_items=False)
-    searcher = index.searcher()
+    searcher = whoosh.searcher()
     units = results.units
     if req.grouped:
         units = _groups(results.ranked, columns(searcher)["accession"], units)

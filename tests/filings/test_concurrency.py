@@ -184,9 +184,10 @@ def test_an_ingest_run_and_uploads_at_the_same_time_lose_nothing(data_env, setti
     from whoosh.query import Term
 
     from search import index
+    from search.backends import whoosh
 
     settings.SEARCH_INDEX_DIR = data / "index"
-    with index.open_index().searcher() as searcher:
+    with whoosh.open_index().searcher() as searcher:
         for accession in sorted(expected):
             want = sum(1 for d in documents[accession] if index.is_indexable(d))
             got = len(searcher.search(Term("accession", accession), limit=None))

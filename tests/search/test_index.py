@@ -7,6 +7,7 @@ from django.core.management import call_command
 from filings.ingest import delete_filing
 from filings.models import Document, Filing
 from search import index
+from search.backends import whoosh
 from tests.conftest import corpus_file
 
 SMALL_8K = "0000320193-99-000010.txt"
@@ -14,7 +15,7 @@ FORM_4A = "0000707549-25-000004.txt"
 
 
 def indexed(accession):
-    s = index.searcher()
+    s = whoosh.searcher()
     return sorted(
         (f["sequence"], f["doc_type"])
         for f in (s.stored_fields(d) for d in s.document_numbers(accession=accession))
@@ -58,11 +59,11 @@ def test_update_of_a_vanished_filing_removes_its_entries(ingest_paths):
 
 def test_rebuild_index_swaps_in_a_fresh_directory(ingest_paths, client, settings):
     ingest_paths(corpus_file(SMALL_8K), corpus_file(FORM_4A))
-    before = index.current_dir()
+    before = whoosh.current_dir()
     index.remove_filings(["0000320193-99-000010"])  # the index has drifted
     assert indexed("0000320193-99-000010") == []
     call_command("rebuild_index", verbosity=0)
-    after = index.current_dir()
+    after = whoosh.current_dir()
     assert after != before and after.parent == before.parent
     assert (settings.SEARCH_INDEX_DIR / "current").is_symlink()
     assert indexed("0000320193-99-000010") == [(1, "8-K")]
@@ -72,7 +73,7 @@ def test_rebuild_index_swaps_in_a_fresh_directory(ingest_paths, client, settings
 
 def test_a_second_writer_waits_for_the_lock(ingest_paths):
     ingest_paths(corpus_file(FORM_4A))
-    ix = index.open_index()
+    ix = whoosh.open_index()
     held = ix.writer()  # another writer (think: a bulk ingest in another process)
     done = threading.Event()
 
@@ -92,5 +93,5 @@ def test_a_second_writer_waits_for_the_lock(ingest_paths):
 
 def test_index_is_created_on_first_use(settings, tmp_path, db):
     settings.SEARCH_INDEX_DIR = tmp_path / "fresh"
-    assert index.searcher().doc_count() == 0
+    assert whoosh.searcher().doc_count() == 0
     assert (tmp_path / "fresh" / "current").exists()

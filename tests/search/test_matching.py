@@ -5,7 +5,8 @@ import pytest
 from django.http import QueryDict
 from whoosh import query as wq
 
-from search import index, matching
+from search import matching
+from search.backends import whoosh
 from search import query as sq
 from search.filters import SearchRequest
 
@@ -49,7 +50,7 @@ def whoosh_answer(searcher, query):
 
 @pytest.mark.parametrize("params", SEARCHES, ids=lambda p: str(p))
 def test_block_matching_finds_what_whoosh_finds(corpus, params):
-    searcher = index.searcher()
+    searcher = whoosh.searcher()
     query = whoosh_query(params)
     expected = sorted(searcher.docs_for_query(query))
     assert matching.matching(searcher, query, sq.columns(searcher)) == expected
@@ -59,7 +60,7 @@ def test_block_matching_finds_what_whoosh_finds(corpus, params):
 @pytest.mark.parametrize("params", [p for p in SEARCHES if p.get("q", "-")[0] != "-"],
                          ids=lambda p: str(p))
 def test_block_scores_and_ranking_are_whooshs(corpus, params):
-    searcher = index.searcher()
+    searcher = whoosh.searcher()
     query = whoosh_query(params)
     expected = whoosh_answer(searcher, query)
     scores = matching.scored(searcher, query, sq.columns(searcher))
@@ -69,7 +70,7 @@ def test_block_scores_and_ranking_are_whooshs(corpus, params):
 
 
 def test_a_long_date_range_reads_the_column_and_finds_the_same(corpus, monkeypatch):
-    searcher = index.searcher()
+    searcher = whoosh.searcher()
     query = whoosh_query({"q": "revenue", "filed_from": "1990-01-01", "filed_to": "2030-01-01"})
     before = matching.scored(searcher, query, sq.columns(searcher))
     monkeypatch.setattr(matching, "COLUMN_SCAN_TERMS", 0)
@@ -78,7 +79,7 @@ def test_a_long_date_range_reads_the_column_and_finds_the_same(corpus, monkeypat
 
 
 def test_queries_it_does_not_know_go_to_whoosh(api, corpus, monkeypatch):
-    searcher = index.searcher()
+    searcher = whoosh.searcher()
     with pytest.raises(matching.Unsupported):
         matching.scored(searcher, wq.Term("body", "revenue", boost=2.0))
     with pytest.raises(matching.Unsupported):
@@ -115,7 +116,7 @@ def test_pages_cover_every_result_once_in_one_order(api, params):
 
 @pytest.mark.parametrize("q", ["revenue", '"net sales"', "macint*", "revenue -macintosh"])
 def test_totals_are_the_count_of_every_match(api, corpus, q):
-    searcher = index.searcher()
+    searcher = whoosh.searcher()
     docnums = list(searcher.docs_for_query(whoosh_query({"q": q})))
     filings = {searcher.stored_fields(d)["accession"] for d in docnums}
     grouped = api(q=q)

@@ -1,0 +1,358 @@
+"""The Whoosh engine: the embedded default, a directory of files beside the database.
+
+Layout: `SEARCH_INDEX_DIR/current` is a symlink to a generation directory
+(`gen-<nanoseconds>-<pid>`). Writers update the current generation in place under
+Whoosh's file lock; `rebuild()` builds a fresh generation beside it and swaps the link
+with one atomic rename, so readers see either the old index or the new one, never a
+gap. A rebuild holds `rebuild.lock` while it runs; a generation newer than `current`
+that no rebuild holds is what a killed rebuild left, and the next write removes it.
+
+Analysis: the body and company fields take `search.index.words()` (the product's own
+tokens, shared with every engine and with query analysis); Whoosh's per-token pipeline
+is skipped.
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from whoosh import fields, index
+from whoosh.analysis import LowercaseFilter, RegexTokenizer
+
+from search.backends.base import SearchBackend
+from search.index import WORD_PATTERN, entries_for, words
+
+log = logging.getLogger(__name__)
+
+ANALYZER = RegexTokenizer(WORD_PATTERN) | LowercaseFilter()
+# Seconds a writer waits for another writer's lock before giving up: generous, because
+# a bulk ingest commits large batches while an upload task may be waiting.
+WRITE_TIMEOUT = 900
+
+
+class BodyText(fields.TEXT):
+    """TEXT whose indexing skips Whoosh's per-token Python pipeline (Token objects
+    through a tokenizer and a filter): `words()` finds the same words three times
+    faster, and indexing speed is mostly this."""
+
+    def index(self, value, **kwargs):
+        positions = defaultdict(list)
+        for position, word in enumerate(words(value)):
+            positions[word].append(position)
+        encode = self.format.encode
+        boost = self.format.field_boost
+        for word, poslist in positions.items():
+            yield word.encode("utf-8"), len(poslist), len(poslist) * boost, encode(poslist)
+
+
+def make_schema():
+    return fields.Schema(
+        id=fields.ID(unique=True, stored=True),  # "<accession>/<sequence>"
+        pk=fields.STORED(),  # Document.pk, to fetch the text for snippets
+        accession=fields.ID(stored=True, sortable=True),
+        sequence=fields.NUMERIC(int, stored=True, sortable=True),
+        form=fields.ID(stored=True, sortable=True),  # upper case, as EDGAR writes it
+        doc_type=fields.ID(stored=True, sortable=True),  # upper case: EX-10.1
+        filename=fields.STORED(),
+        description=fields.STORED(),
+        filed=fields.ID(stored=True, sortable=True),  # ISO date, sorts as text
+        year=fields.ID(sortable=True),
+        period=fields.ID(stored=True),
+        cik=fields.KEYWORD(stored=True, sortable=True),  # every party's CIK, unpadded
+        company=BodyText(analyzer=ANALYZER),  # every party's names, former names too
+        parties=fields.STORED(),  # [(cik, name, state_loc, state_inc)], for display
+        sic=fields.KEYWORD(stored=True),
+        state_inc=fields.KEYWORD(stored=True),
+        state_loc=fields.KEYWORD(stored=True, sortable=True),
+        item=fields.KEYWORD(stored=True),  # 8-K items: "2.02 9.01"
+        file_number=fields.KEYWORD(stored=True, lowercase=True),
+        body=BodyText(analyzer=ANALYZER, phrase=True),
+    )
+
+
+# --- Where the index lives -----------------------------------------------------------------
+
+
+def index_root() -> Path:
+    return Path(settings.SEARCH_INDEX_DIR)
+
+
+def _current_link(root: Path) -> Path:
+    return root / "current"
+
+
+def _new_generation(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"gen-{time.time_ns()}-{os.getpid()}"
+    path.mkdir()
+    index.create_in(str(path), make_schema())
+    return path
+
+
+def _generation_time(path: Path) -> int:
+    try:
+        return int(path.name.split("-")[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _swap_in(root: Path, generation: Path):
+    """Point `current` at `generation` in one atomic rename."""
+    tmp = root / f".current-{os.getpid()}-{threading.get_ident()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(generation.name, tmp)
+    os.replace(tmp, _current_link(root))
+
+
+_create_lock = threading.Lock()
+
+
+def current_dir() -> Path:
+    """The directory of the current generation, created on first use."""
+    root = index_root()
+    link = _current_link(root)
+    if not link.exists():
+        with _create_lock:
+            if not link.exists():
+                _swap_in(root, _new_generation(root))
+    return link.resolve()
+
+
+def open_index():
+    return index.open_dir(str(current_dir()))
+
+
+@contextmanager
+def _rebuild_lock(root: Path, blocking: bool):
+    """Held for a whole rebuild; yields False when not blocking and a rebuild runs."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / "rebuild.lock", "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _leftovers(root: Path) -> list[Path]:
+    """Generations newer than `current`: a rebuild's work in progress, or what a killed
+    rebuild left. (Older ones are removed by the rebuild that replaced them.)"""
+    link = _current_link(root)
+    if not link.exists():
+        return []
+    current = link.resolve()
+    return [
+        p for p in root.glob("gen-*")
+        if p != current and _generation_time(p) > _generation_time(current)
+    ]
+
+
+def _remove(paths: list[Path]):
+    for path in paths:
+        log.warning("removing %s, left by an interrupted rebuild", path.name)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def clean_up():
+    """Remove what a killed rebuild left, unless a rebuild is running now."""
+    root = index_root()
+    if _leftovers(root):
+        with _rebuild_lock(root, blocking=False) as free:
+            if free:
+                _remove(_leftovers(root))
+
+
+# --- Reading: one searcher per thread, refreshed per request -------------------------------
+
+_local = threading.local()
+
+
+def searcher():
+    """This thread's searcher over the current index, up to date as of this call."""
+    path = current_dir()
+    cached = getattr(_local, "searcher", None)
+    if cached is not None and getattr(_local, "path", None) == path and cached.up_to_date():
+        return cached
+    if cached is not None:
+        # Not Searcher.refresh(): it reuses segment readers and so can miss deletions
+        # committed to a segment since (a re-ingested filing would show up twice).
+        cached.close()
+    _local.searcher = open_index().searcher()
+    _local.path = path
+    return _local.searcher
+
+
+def close_searcher():
+    cached = getattr(_local, "searcher", None)
+    if cached is not None:
+        cached.close()
+        _local.searcher = None
+
+
+# --- Writing -------------------------------------------------------------------------------
+
+# Whoosh's lock is a file lock between processes; threads of one process also queue here.
+_write_lock = threading.Lock()
+
+
+def _writer(ix, **kwargs):
+    return ix.writer(timeout=WRITE_TIMEOUT, delay=0.1, **kwargs)
+
+
+def _current_writer():
+    """A writer on the current generation. A writer that waited for the lock while
+    `rebuild()` swapped in a new generation would write to the old one: it lets go and
+    takes the new one's lock instead."""
+    while True:
+        path = current_dir()
+        writer = _writer(index.open_dir(str(path)))
+        if current_dir() == path:
+            return writer
+        writer.cancel()
+
+
+@contextmanager
+def _removing(accessions: Iterable[str]):
+    """A writer of the current index with these filings' entries deleted; commits when
+    the block ends, cancels if it raises. Yields None when there is nothing to do."""
+    accessions = sorted(set(a for a in accessions if a))
+    if not accessions:
+        yield None, accessions
+        return
+    clean_up()
+    with _write_lock:
+        writer = _current_writer()
+        try:
+            for accession in accessions:
+                writer.delete_by_term("accession", accession)
+            yield writer, accessions
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+
+class WhooshBackend(SearchBackend):
+    transactional = False
+
+    def update_filings(self, accessions):
+        with _removing(accessions) as (writer, accessions):
+            for entry in entries_for(accessions) if writer else ():
+                writer.add_document(**entry)
+
+    def remove_filings(self, accessions):
+        with _removing(accessions):
+            pass
+
+    def document_count(self) -> int:
+        with open_index().searcher() as s:
+            return s.doc_count()
+
+    def entry_ids(self):
+        with open_index().searcher() as s:
+            for fields_ in s.all_stored_fields():
+                yield fields_["id"]
+
+    def clean_up(self):
+        clean_up()
+
+    def warm(self):
+        searcher()
+
+    def rebuild(self, workers=1, batch=200, progress=None) -> dict:
+        """Index every stored filing into a fresh generation and swap it in atomically.
+
+        Writes that land in the old generation while this runs are caught up at the end,
+        under the old generation's lock, so nothing ingested meanwhile is lost."""
+        from django.utils import timezone
+
+        from filings.models import Filing
+
+        started = time.monotonic()
+        since = timezone.now()
+        root = index_root()
+        with _rebuild_lock(root, blocking=True):
+            _remove(_leftovers(root))
+            generation = _new_generation(root)
+            stats = self._fill(generation, workers, batch, progress)
+            ix = index.open_dir(str(generation))
+            with _write_lock:
+                old = _current_link(root)
+                held = None
+                if old.exists():
+                    held = _writer(index.open_dir(str(old.resolve())))  # hold the old lock
+                try:
+                    changed = set(
+                        Filing.objects.filter(updated_at__gte=since).values_list(
+                            "accession_number", flat=True
+                        )
+                    )
+                    present = set(Filing.objects.values_list("accession_number", flat=True))
+                    gone = set(stats.pop("accessions")) - present
+                    if changed or gone:
+                        w = _writer(ix)
+                        for accession in changed | gone:
+                            w.delete_by_term("accession", accession)
+                        for entry in entries_for(sorted(changed)):
+                            w.add_document(**entry)
+                        w.commit()
+                    previous = old.resolve() if old.exists() else None
+                    _swap_in(root, generation)
+                finally:
+                    if held is not None:
+                        held.cancel()
+            _remove_old_generations(root, keep={generation, previous})
+        stats["seconds"] = time.monotonic() - started
+        return stats
+
+    def _fill(self, generation: Path, workers, batch, progress) -> dict:
+        from filings.models import Filing
+
+        ix = index.open_dir(str(generation))
+        accessions = list(
+            Filing.objects.order_by("accession_number").values_list("accession_number", flat=True)
+        )
+        stats = {"filings": len(accessions), "documents": 0, "bytes": 0,
+                 "accessions": accessions}
+        kwargs = {"limitmb": 256}
+        if workers > 1:
+            kwargs.update(procs=workers, multisegment=True)
+        writer = ix.writer(**kwargs)
+        try:
+            for start in range(0, len(accessions), batch):
+                chunk = accessions[start : start + batch]
+                for entry in entries_for(chunk):
+                    stats["documents"] += 1
+                    stats["bytes"] += len(entry["body"].encode("utf-8"))
+                    writer.add_document(**entry)
+                if progress:
+                    progress(len(chunk))
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(generation, ignore_errors=True)
+            raise
+        writer.commit()
+        return stats
+
+
+def _remove_old_generations(root: Path, keep: set):
+    """Generations older than the previous one: no searcher can still be reading them
+    after a request has come and gone, and the previous one stays for those that are."""
+    keep = {p for p in keep if p}
+    for path in root.glob("gen-*"):
+        if path not in keep:
+            shutil.rmtree(path, ignore_errors=True)
