@@ -1,5 +1,6 @@
 # The two commands a fresh machine needs:
 #   make run    set up, load the sample filings, and serve the app on http://127.0.0.1:8000/
+#               (with the worker that runs uploads; Ctrl-C stops both)
 #   make test   set up and run the whole test suite (browser tests use Debian's chromium)
 
 PYTHON ?= python3
@@ -24,8 +25,12 @@ setup: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ingest --no-progress filings/samples
 
+# The web server, and beside it the worker that runs uploads, re-derives and deletes.
+# Ctrl-C stops both: a job the worker was running goes back to the queue for next time.
 run: setup
 	@echo "EDGAR search is at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	@$(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Debian's Chromium for the browser tests; installed when missing and we are root.
