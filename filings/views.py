@@ -1,22 +1,28 @@
 """Filing, document and company pages, the files they offer, and EDGAR-shaped URLs.
 
-Every heavy step (parsing, sanitizing, text, XML tables) happened at ingest: a page reads
-stored rows and, for the documents table, leaves the big text columns in the database.
-The one piece of work done per request is marking `?q=` hits in a document.
+Every heavy step (parsing, sanitizing, text, XML tables, page breaks) happened at ingest: a
+page reads stored rows and, for the documents table, leaves the big text columns in the
+database. A very large document is read and shown a page at a time (`filings.pages`). The
+one piece of work done per request is marking `?q=` hits in the page shown.
 """
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import re
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.db.models.functions import Substr
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from filings import highlight
+from filings import highlight, pages
 from filings.items import titled_items
 from filings.models import Company, Document, Filing, FilingParty, Kind
 
@@ -34,6 +40,9 @@ TEXT_TYPES = {"text/plain", "text/html", "text/xml", "application/xml", "applica
 FILE_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
 
 _DIGITS = re.compile(r"^\d+$")
+# Hit counts of each page of a long document, per query: paging through the hits of one
+# search then reads the whole document once, not once per page.
+HIT_COUNTS_SECONDS = 3600
 
 
 def canonical_accession(value: str) -> str | None:
@@ -75,6 +84,152 @@ def _stored_html(document: Document) -> str:
     return Document.objects.filter(pk=document.pk).values_list("html", flat=True).first() or ""
 
 
+def _html_slice(document: Document, start: int, end: int | None) -> str:
+    """html[start:end] of the stored document, cut by the database."""
+    cut = Substr("html", start + 1) if end is None else Substr("html", start + 1, end - start)
+    return Document.objects.filter(pk=document.pk).values_list(cut, flat=True).first() or ""
+
+
+@dataclass
+class DocumentPage:
+    """One page of a document's display HTML, with its search hits when searching."""
+
+    html: str
+    number: int = 1
+    count: int = 1
+    hits: int = 0  # marks on this page
+    hit_counts: list[int] = field(default_factory=list)  # every page's, when searching
+
+    @property
+    def is_paged(self) -> bool:
+        return self.count > 1
+
+    @property
+    def total_hits(self) -> int:
+        return sum(self.hit_counts)
+
+    @property
+    def hits_before(self) -> int:
+        return sum(self.hit_counts[: self.number - 1])
+
+    @property
+    def capped(self) -> bool:
+        return any(n >= highlight.MAX_HITS for n in self.hit_counts)
+
+    def page_with_hits(self, step: int) -> int | None:
+        """The next (step 1) or previous (step -1) page holding hits, going round the
+        document's end; None when no page but this one has any."""
+        for i in range(1, self.count):
+            number = (self.number - 1 + step * i) % self.count + 1
+            if self.hit_counts[number - 1]:
+                return number
+        return None
+
+
+def document_page(document: Document, number: int = 1, pattern=None) -> DocumentPage:
+    """Page `number` (kept within the document) of a textual document's display HTML,
+    with `pattern`'s hits marked, reading only that page from the database unless hit
+    counts of the other pages are needed and not cached."""
+    rows = Document.objects.filter(pk=document.pk)
+    head = None  # the first WHOLE_CHARS + 1 characters, enough for a document shown whole
+    if number == 1:
+        breaks, head = rows.values_list(
+            "page_breaks", Substr("html", 1, pages.WHOLE_CHARS + 1)
+        ).first()
+    else:
+        breaks = rows.values_list("page_breaks", flat=True).first()
+    whole = None  # the whole stored HTML, read only when it has to be
+    if not breaks or not pages.is_valid(breaks):
+        if head is None:
+            head = _html_slice(document, 0, pages.WHOLE_CHARS + 1)
+        if len(head) <= pages.WHOLE_CHARS:
+            html, hits = highlight.highlight(head, pattern)
+            return DocumentPage(html, hits=hits, hit_counts=[hits])
+        # Stored before documents had pages: cut it now, once, and keep the cuts.
+        whole = _stored_html(document)
+        breaks = pages.compute_breaks(whole)
+        rows.update(page_breaks=breaks)
+    count = pages.page_count(breaks)
+    number = min(max(number, 1), count)
+    hit_counts = []
+    if pattern is not None:
+        key = _hit_counts_key(document, breaks, pattern)
+        hit_counts = cache.get(key)
+        if hit_counts is None:
+            if whole is None:
+                whole = _stored_html(document)
+            spans = (pages.bounds(breaks, n) for n in range(1, count + 1))
+            hit_counts = [highlight.count(whole[start:end], pattern) for start, end in spans]
+            cache.set(key, hit_counts, HIT_COUNTS_SECONDS)
+    start, end = pages.bounds(breaks, number)
+    if whole is not None:
+        raw = whole[start:end]
+    elif head is not None and end is not None and end <= len(head):
+        raw = head[start:end]
+    else:
+        raw = _html_slice(document, start, end)
+    del whole
+    html = pages.assemble(raw, breaks, number)
+    page = DocumentPage(html, number, count, hit_counts=hit_counts)
+    if pattern is not None:
+        page.html, page.hits = highlight.highlight(html, pattern, first=page.hits_before + 1)
+    return page
+
+
+def _hit_counts_key(document: Document, breaks: list, pattern) -> str:
+    """A cache key that changes with the pattern and with the document's cuts, so that a
+    re-ingested document never reuses counts of its former text."""
+    digest = hashlib.sha256()
+    digest.update(repr([offset for offset, _ in breaks]).encode())
+    digest.update(f"{pattern.flags}:{pattern.pattern}".encode())
+    return f"filings:hits:{document.pk}:{digest.hexdigest()}"
+
+
+def _page_number(value) -> int:
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _page_url(document: Document, number: int, q: str = "", hit: int | None = None) -> str:
+    params = {}
+    if number > 1:
+        params["page"] = number
+    if q:
+        params["q"] = q
+    url = document.get_absolute_url() + (f"?{urlencode(params)}" if params else "")
+    return url + (f"#es-hit-{hit}" if hit else "")
+
+
+def _page_links(document: Document, page: DocumentPage, q: str) -> dict:
+    """First, previous, next and last pages of a long document (searches kept)."""
+    if not page.is_paged:
+        return {}
+    n, last = page.number, page.count
+    return {
+        "first": _page_url(document, 1, q) if n > 1 else "",
+        "previous": _page_url(document, n - 1, q) if n > 1 else "",
+        "next": _page_url(document, n + 1, q) if n < last else "",
+        "last": _page_url(document, last, q) if n < last else "",
+    }
+
+
+def _hit_links(document: Document, page: DocumentPage, q: str) -> dict:
+    """The hits before and after this page's, when they are on other pages: the next
+    page's first hit and the previous page's last (round the document's ends)."""
+    links = {"next": "", "previous": ""}
+    following = page.page_with_hits(1)
+    if following is not None:
+        first = sum(page.hit_counts[: following - 1]) + 1
+        links["next"] = _page_url(document, following, q, first)
+    preceding = page.page_with_hits(-1)
+    if preceding is not None:
+        last = sum(page.hit_counts[:preceding])
+        links["previous"] = _page_url(document, preceding, q, last)
+    return links
+
+
 def _filing_context(filing: Filing, documents: list[Document]) -> dict:
     parties = list(filing.parties.select_related("company"))
     cik = parties[0].company.cik if parties else None
@@ -112,10 +267,12 @@ def filing_detail(request, accession):
     filing = _filing_or_404(accession)
     documents = _listed_documents(filing)
     primary = documents[0] if documents else None
+    shown = document_page(primary) if primary and not primary.is_binary else None
     context = _filing_context(filing, documents)
     context.update(
         primary=primary,
-        primary_html=_stored_html(primary) if primary and not primary.is_binary else "",
+        primary_html=shown.html if shown else "",
+        primary_page=shown,
     )
     return render(request, "filings/filing_detail.html", context)
 
@@ -131,19 +288,22 @@ def document_detail(request, accession, sequence):
     if position is None:
         raise Http404("No such document in this filing")
     document = documents[position]
-    html = "" if document.is_binary else _stored_html(document)
     q = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    hits = 0
-    if q and html:
-        html, hits = highlight.highlight(html, highlight.pattern_for(q))
+    pattern = highlight.pattern_for(q) if q else None
+    number = _page_number(request.GET.get("page"))
+    page = None if document.is_binary else document_page(document, number, pattern)
     context = _filing_context(filing, documents)
     context.update(
         document=document,
-        document_html=html,
+        document_html=page.html if page else "",
+        page=page,
+        page_links=_page_links(document, page, q) if page else {},
+        hit_links=_hit_links(document, page, q) if page and pattern else {},
+        clear_url=_page_url(document, page.number if page else 1),
         previous=documents[position - 1] if position > 0 else None,
         next=documents[position + 1] if position + 1 < len(documents) else None,
         q=q,
-        hits=hits,
+        hits=page.total_hits if page else 0,
         max_hits=highlight.MAX_HITS,
     )
     return render(request, "filings/document_detail.html", context)

@@ -1,6 +1,9 @@
 // Moving from search hit to search hit in a document: buttons and the n/p (j/k) keys.
-// The server wraps hits in <mark class="hit">; filing HTML carries no classes or data-*
-// attributes (the sanitizer drops them), so these selectors only find our own elements.
+// The server wraps hits in <mark class="hit" id="es-hit-N">, numbered through the whole
+// document; a long document is shown a page at a time, so past this page's first or last
+// hit the bar goes to the page holding the previous or next one (data-prev-url and
+// data-next-url, empty when every hit is on this page). Filing HTML carries no classes or
+// data-* attributes (the sanitizer drops them), so these selectors only find our elements.
 (function () {
   "use strict";
   var bar = document.querySelector("[data-es-hitbar]");
@@ -10,42 +13,60 @@
   var status = bar.querySelector("[data-es-hit-status]");
   var prev = bar.querySelector("[data-es-hit-prev]");
   var next = bar.querySelector("[data-es-hit-next]");
-  var total = hits.length;
-  if (!total) return;
+  var total = parseInt(bar.getAttribute("data-total"), 10) || hits.length;
+  var before = parseInt(bar.getAttribute("data-before"), 10) || 0;  // hits on earlier pages
+  var nextUrl = bar.getAttribute("data-next-url") || "";
+  var prevUrl = bar.getAttribute("data-prev-url") || "";
+  var local = hits.length;
+  if (!status || !prev || !next || (!local && !nextUrl && !prevUrl)) return;
   var current = -1;
 
   // `remember` puts the hit in the address bar (not on the first show: during page load
   // Chrome would then jump to the fragment itself, top-aligned, undoing the centring).
   function show(index, focus, remember) {
-    index = (index + total) % total;  // wrap around at either end
+    if (index >= local && nextUrl) {
+      window.location.assign(nextUrl);
+      return;
+    }
+    if (index < 0 && prevUrl) {
+      window.location.assign(prevUrl);
+      return;
+    }
+    index = (index + local) % local;  // every hit is on this page: wrap around
     if (current >= 0) hits[current].classList.remove("hit--current");
     current = index;
     var hit = hits[current];
     hit.classList.add("hit--current");
     hit.scrollIntoView({block: "center", behavior: focus ? "smooth" : "auto"});
-    status.textContent = "Hit " + (current + 1) + " of " + total;
-    bar.setAttribute("data-current", String(current + 1));
+    status.textContent = "Hit " + (before + current + 1) + " of " + total;
+    bar.setAttribute("data-current", String(before + current + 1));
     if (remember && window.history && history.replaceState) {
-      history.replaceState(null, "", "#es-hit-" + (current + 1));
+      history.replaceState(null, "", "#es-hit-" + (before + current + 1));
     }
   }
 
   function fromHash() {
     var m = /^#es-hit-(\d+)$/.exec(window.location.hash);
     if (m) {
-      var n = parseInt(m[1], 10);
-      if (n >= 1 && n <= total) return n - 1;
+      var n = parseInt(m[1], 10) - before;
+      if (n >= 1 && n <= local) return n - 1;
     }
     return 0;
   }
 
+  function step(delta) {
+    // With no hit on this page, the first move leaves it: next goes to the following
+    // page's first hit, previous to the preceding page's last.
+    show(current < 0 ? (delta > 0 ? local : -1) : current + delta, true, true);
+  }
+
   prev.addEventListener("click", function (event) {
     event.preventDefault();
-    show(current - 1, true, true);
+    step(-1);
   });
   next.addEventListener("click", function (event) {
     event.preventDefault();
-    show(current + 1, true, true);
+    step(1);
   });
 
   document.addEventListener("keydown", function (event) {
@@ -57,13 +78,13 @@
     }
     if (event.key === "n" || event.key === "j") {
       event.preventDefault();
-      show(current + 1, true, true);
+      step(1);
     } else if (event.key === "p" || event.key === "k") {
       event.preventDefault();
-      show(current - 1, true, true);
+      step(-1);
     }
   });
 
   bar.classList.add("hitbar--ready");
-  show(fromHash(), false, false);
+  if (local) show(fromHash(), false, false);
 })();

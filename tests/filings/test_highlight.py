@@ -1,7 +1,9 @@
 """Marking `?q=` hits in stored document HTML (filings.highlight)."""
 import re
 
-from filings.highlight import MAX_HITS, fallback_pattern, highlight
+import pytest
+
+from filings.highlight import MAX_HITS, count, fallback_pattern, highlight, pattern_for
 
 WORD = re.compile(r"revenue", re.I)
 
@@ -69,3 +71,30 @@ def test_fallback_pattern_treats_regex_syntax_as_text():
     pattern = fallback_pattern("a+b (c) [d]")
     assert [m.group(0) for m in pattern.finditer("a+b ab (c) [d]")] == ["a", "b", "c", "d"]
     assert fallback_pattern(".*") is None  # no word characters: nothing to find
+
+
+def test_marks_of_a_later_page_continue_the_numbers_of_the_earlier_pages():
+    out, count = highlight("<p>revenue and revenue</p>", WORD, first=41)
+    assert count == 2
+    assert [int(n) for n, _ in marks(out)] == [41, 42]
+
+
+@pytest.mark.parametrize(
+    "html, q",
+    [
+        ("<p>Revenue <b>up</b>; revenue</p>tail revenue<div><i>revenue</i></div>", "revenue"),
+        ("<p>net <b>income</b> and net income</p>", '"net income"'),  # across tags: no
+        ("<p>AT&amp;T and at &amp; t</p><p title='at&amp;t'>x</p>", '"at&t"'),
+        ("<p>revenue<b>s</b> revenues</p>", "revenue"),
+        ("<pre>" + "revenue " * (MAX_HITS + 5) + "</pre>", "revenue"),
+        ("<p>revenue\u00a0growth, &lt;revenue&gt;</p>", "revenue growth"),
+    ],
+)
+def test_counting_without_parsing_agrees_with_the_marks_made(html, q):
+    pattern = pattern_for(q)
+    assert count(html, pattern) == highlight(html, pattern)[1]
+
+
+def test_counting_ignores_tags_and_attributes():
+    assert count('<a href="#revenue" title="revenue">Total</a><img alt="revenue">', WORD) == 0
+    assert count("", WORD) == 0 and count("<p>revenue</p>", None) == 0
