@@ -7,8 +7,10 @@ a name inside an archive never becomes a path. Every byte a decompressor or a zi
 yields passes through one reader, `_Stream`, which charges it to the upload's budget
 (`max_expanded`) before passing it on: a bomb is refused as soon as it expands past the
 budget, whatever the layer, and memory holds at most one submission (`max_member`, the
-largest one stored) plus read buffers. A zip found inside another archive needs random
-access, so it alone is buffered (in memory, then an anonymous temporary file).
+largest one stored) plus read buffers and a decoder's own state (xz's dictionary). A zip
+found inside another archive needs random access, so it alone is buffered (in memory,
+then an anonymous temporary file). Names inside archives are only labels, made safe to
+print (no control characters, no undecodable bytes).
 """
 from __future__ import annotations
 
@@ -38,6 +40,9 @@ CHUNK = MB
 SNIFF = 512  # a tar header's magic sits at offset 257
 SPOOL_IN_MEMORY = 16 * MB
 SMALL = MB  # files and members up to this size are read in one call
+# tarfile reads a long-name or pax header record whole into memory; real ones are a few
+# hundred bytes.
+MAX_TAR_HEADER = MB
 
 # Files we look at when walking a directory; anything else is skipped silently there
 # (a file named explicitly is always tried).
@@ -72,7 +77,17 @@ _BROKEN = (
 )
 # zipfile expands bzip2 and LZMA members without an output bound (a few KB of bzip2
 # can become gigabytes in one call), so only these methods are read.
-_ZIP_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+_ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+_TAR_HEADER_RECORDS = (
+    tarfile.GNUTYPE_LONGNAME,
+    tarfile.GNUTYPE_LONGLINK,
+    tarfile.XHDTYPE,
+    tarfile.XGLTYPE,
+    tarfile.SOLARIS_XHDTYPE,
+)
+# A member name goes into messages, logs and a terminal: control characters (an escape
+# sequence could rewrite the user's screen) are shown escaped.
+_VISIBLE = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
 
 
 @dataclass
@@ -348,7 +363,7 @@ def _open_zip(name: str, fileobj, limits: _Limits, depth: int):
         for info in archive.infolist():
             if info.is_dir():
                 continue
-            member = f"{name}!{info.filename}"
+            member = f"{name}!{_label(info.filename)}"
             if info.flag_bits & 0x1:
                 yield Source(member, error="encrypted: cannot be read")
                 continue
@@ -369,16 +384,34 @@ def _open_tar(name: str, stream: _Stream, limits: _Limits, depth: int):
     # Streamed ("r|"): members are read in order and skipping one reads past it, so a
     # compressed tar is never rewound and decompressed again.
     buffered = io.BufferedReader(stream, CHUNK)
-    with tarfile.open(fileobj=buffered, mode="r|") as archive:
+    with tarfile.open(fileobj=buffered, mode="r|", tarinfo=_TarInfo) as archive:
         while (info := archive.next()) is not None:
             # TarFile keeps every header it has read; with many members that list
             # would grow with the archive, and nothing here looks back.
             archive.members.clear()
             if not info.isfile():
                 continue
-            member = f"{name}!{info.name}"
+            member = f"{name}!{_label(info.name)}"
             fh = archive.extractfile(info)
-            yield from _open_member(member, fh, info.size, limits, depth + 1, False)
+            # A sparse member's holes come out as zeros stored nowhere: it expands.
+            expands = info.issparse()
+            yield from _open_member(member, fh, info.size, limits, depth + 1, expands)
+
+
+class _TarInfo(tarfile.TarInfo):
+    @classmethod
+    def frombuf(cls, buf, encoding, errors):
+        info = super().frombuf(buf, encoding, errors)
+        if info.type in _TAR_HEADER_RECORDS and info.size > MAX_TAR_HEADER:
+            # Raised before tarfile reads the record whole into memory.
+            raise tarfile.ReadError(f"a tar header record of {_human(info.size)}")
+        return info
+
+
+def _label(member: str) -> str:
+    """A member name safe to print: tarfile keeps undecodable bytes as surrogates."""
+    text = member.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text.translate(_VISIBLE)
 
 
 def _spool(stream: _Stream):

@@ -287,6 +287,22 @@ def test_member_names_with_dot_dot_never_touch_the_disk(tmp_path, small, monkeyp
     assert display_name(sources[0].name) == "evil.zip!../../escaped.txt"
 
 
+def test_member_names_are_labels_safe_to_print(small):
+    # A name may carry a terminal escape sequence or bytes that are not UTF-8 (tarfile
+    # keeps those as surrogates, which no terminal or database takes).
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as archive:
+        for name in ("clear\x1b[2J\n.txt", "caf\udce9.txt"):
+            info = tarfile.TarInfo(name)
+            info.size = len(small)
+            archive.addfile(info, io.BytesIO(small))
+    sources = _open("odd.tar", buf.getvalue())
+    assert [s.name for s in sources] == ["odd.tar!clear\\x1b[2J\\x0a.txt", "odd.tar!caf\ufffd.txt"]
+    assert all(s.data == small for s in sources)
+    zipped = _open("odd.zip", zip_bytes({"bell\x07.txt": small}))
+    assert [s.name for s in zipped] == ["odd.zip!bell\\x07.txt"]
+
+
 # --- Bombs: refused early, memory near the limit --------------------------------------------
 
 BOMBS = {
@@ -420,6 +436,39 @@ def test_the_limit_counts_every_member_of_one_upload(small):
     assert [s.data is not None for s in sources][:2] == [True, True]
     assert sources[-1].data is None
     assert "past the limit of 3 MB" in sources[-1].error
+
+
+def test_a_huge_tar_header_record_is_refused_before_it_is_read_into_memory(small):
+    # A GNU long-name record is read whole by tarfile: 64 MB of "name" must not be.
+    record = tarfile.TarInfo("././@LongLink")
+    record.type = tarfile.GNUTYPE_LONGNAME
+    record.size = 64 * MB
+    data = record.tobuf(format=tarfile.GNU_FORMAT) + bytes(64 * MB) + tar_bytes(
+        {"one.txt": small}, mode="w"
+    )
+    upload = CountingReader(data, seekable=False)
+    [source], peak = _peak(lambda: list(open_upload("long.tar", upload)))
+    assert source.name == "long.tar"
+    assert source.error == "broken archive: a tar header record of 64 MB"
+    assert peak < 4 * MB
+
+
+def test_a_sparse_tar_member_counts_its_holes_against_the_budget():
+    # GNU sparse: a 40 MB member stored as one 512-byte block, the rest holes (zeros).
+    info = tarfile.TarInfo("holes.txt")
+    info.type = tarfile.GNUTYPE_SPARSE
+    info.size = 512
+    header = bytearray(info.tobuf(format=tarfile.GNU_FORMAT))
+    # The old-GNU sparse map: one region of 512 bytes at offset 0, and the real size.
+    header[386:398] = b"%011o\0" % 0
+    header[398:410] = b"%011o\0" % 512
+    header[483:495] = b"%011o\0" % (40 * MB)
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header[:512])
+    data = bytes(header) + b"x" * 512 + bytes(1024)
+    [source] = _open("sparse.tar", data, limit=8 * MB, member=64 * MB)
+    assert source.name == "sparse.tar"
+    assert "expands past the limit of 8 MB" in source.error
 
 
 # --- The largest submission stored ----------------------------------------------------------
