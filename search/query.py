@@ -670,6 +670,8 @@ def attach_snippets(items, parsed: ParsedQuery):
     # One snippet per result: the best document of a filing (its other matching
     # documents are listed by name), so a page reads a bounded amount of text.
     hits = [item.first if isinstance(item, Group) else item for item in items]
+    # A filing indexed by its header alone has no document text to cut a snippet from.
+    hits = [hit for hit in hits if hit.fields.get("pk")]
     pattern = pattern_for(parsed)
     heads = dict(
         Document.objects.filter(pk__in=[h.pk for h in hits])
