@@ -55,7 +55,7 @@ class CompanyQuerySet(models.QuerySet):
         if not text:
             return self.none()
         query = models.Q(name__icontains=text) | models.Q(former_names__name__icontains=text)
-        if text.isdigit():
+        if text.isascii() and text.isdigit():  # int() takes "²" and "٣" too
             query |= models.Q(cik=int(text))
         return self.filter(query).distinct()
 

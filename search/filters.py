@@ -12,12 +12,17 @@ Every filter is a plain query-string parameter, so a search is its URL:
     sort       relevance (default with words), newest (default without), oldest
     view       filings (default: results grouped by filing) or documents
     page       1-based
+
+Every parameter is bounded where it is read, and links (filters, facets, pages, sorts)
+repeat only what was read: `link_params()`. A URL repeating `form=` a thousand times
+costs what fifty do.
 """
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
 
+from django.http import QueryDict
 from django.utils import timezone
 
 
@@ -90,6 +95,14 @@ VIEWS = {"filings": "Filings", "documents": "Documents"}
 PER_PAGE = 20
 MAX_PER_PAGE = 100
 MAX_VALUES = 50  # values per multi-valued filter
+MAX_TOTAL_VALUES = 100  # values of all the multi-valued filters together
+MAX_VALUE_CHARS = 64
+# The multi-valued filters, in the order the overall cap takes their values.
+MULTI_VALUED = ("form", "category", "doc_type", "sic", "state_inc", "state_loc", "item")
+# The single-valued parameters links repeat, and how much of each (the query is cut
+# where the query language cuts it).
+SINGLE_VALUED = {"q": 1000, "company": 200, "filed_from": 32, "filed_to": 32, "range": 16,
+                 "sort": 16, "view": 16, "page": 12, "per_page": 12}
 
 
 @dataclass
@@ -136,18 +149,19 @@ class SearchRequest:
         """Read a QueryDict (or dict of lists); bad values are dropped with a message."""
         req = cls()
         req.q = (params.get("q") or "").strip()
-        req.forms = [f.upper() for f in _values(params, "form")]
-        for slug in _values(params, "category"):
+        values = multi_values(params, req.messages)
+        req.forms = [f.upper() for f in values["form"]]
+        for slug in values["category"]:
             if slug.lower() in CATEGORY_BY_SLUG:
                 req.categories.append(slug.lower())
             else:
                 req.messages.append(f"Unknown form category {slug!r} was ignored.")
-        req.doc_types = [d.upper() for d in _values(params, "doc_type")]
-        req.company = (params.get("company") or "").strip()[:200]
-        req.sic = [s for s in _values(params, "sic") if s.isdigit()]
-        req.state_inc = [s.upper() for s in _values(params, "state_inc") if s.isalnum()]
-        req.state_loc = [s.upper() for s in _values(params, "state_loc") if s.isalnum()]
-        req.items = _values(params, "item")
+        req.doc_types = [d.upper() for d in values["doc_type"]]
+        req.company = (params.get("company") or "").strip()[:SINGLE_VALUED["company"]]
+        req.sic = [s for s in values["sic"] if s.isdigit()]
+        req.state_inc = [s.upper() for s in values["state_inc"] if s.isalnum()]
+        req.state_loc = [s.upper() for s in values["state_loc"] if s.isalnum()]
+        req.items = values["item"]
         req.filed_from = req._date(params, "filed_from")
         req.filed_to = req._date(params, "filed_to")
         preset = (params.get("range") or "").strip()
@@ -181,11 +195,54 @@ class SearchRequest:
 
 
 def _values(params, name) -> list[str]:
+    """A filter's values: repeated or comma-separated, deduplicated, each cut to
+    MAX_VALUE_CHARS, at most MAX_VALUES. Linear in the parameter's size."""
     raw = params.getlist(name) if hasattr(params, "getlist") else params.get(name, [])
     if isinstance(raw, str):
         raw = [raw]
-    values = [v.strip() for item in raw for v in str(item).split(",") if v.strip()]
-    return list(dict.fromkeys(v[:64] for v in values))[:MAX_VALUES]
+    values: dict[str, None] = {}
+    for item in raw:
+        for value in str(item).split(","):
+            value = value.strip()[:MAX_VALUE_CHARS]
+            if value:
+                values[value] = None
+                if len(values) > MAX_VALUES:
+                    return list(values)[: MAX_VALUES + 1]
+    return list(values)
+
+
+def multi_values(params, messages: list[str] | None = None) -> dict[str, list[str]]:
+    """Every multi-valued filter's values, within MAX_VALUES each and MAX_TOTAL_VALUES in
+    all; what is left out is said in `messages`."""
+    budget, cut = MAX_TOTAL_VALUES, False
+    out = {}
+    for name in MULTI_VALUED:
+        values = _values(params, name)
+        if len(values) > MAX_VALUES:
+            values = values[:MAX_VALUES]
+            if messages is not None:
+                messages.append(f"Only the first {MAX_VALUES} {name} values were used.")
+        if len(values) > budget:
+            values, cut = values[:budget], True
+        budget -= len(values)
+        out[name] = values
+    if cut and messages is not None:
+        messages.append(f"Only the first {MAX_TOTAL_VALUES} filter values were used.")
+    return out
+
+
+def link_params(params) -> QueryDict:
+    """The search's parameters as the page's links repeat them: the known ones only, each
+    as much of it as `SearchRequest.from_query` reads."""
+    out = QueryDict(mutable=True)
+    for name, limit in SINGLE_VALUED.items():
+        value = (params.get(name) or "").strip()[:limit]
+        if value:
+            out[name] = value
+    for name, values in multi_values(params).items():
+        if values:
+            out.setlist(name, values)
+    return out
 
 
 def _positive_int(value, default) -> int:

@@ -338,7 +338,9 @@ def columns(searcher) -> dict[str, list]:
         return cached
     merged: dict[str, list] = {name: [] for name in COLUMN_FIELDS}
     for reader, _offset in searcher.reader().leaf_readers():
-        key = reader.segment().segment_id() if hasattr(reader, "segment") else None
+        # An empty index's reader has no segment (segment() is None): nothing to cache.
+        segment = reader.segment() if hasattr(reader, "segment") else None
+        key = segment.segment_id() if segment is not None else None
         values = _segment_columns.get(key) if key else None
         if values is None:
             values = {name: _read_column(reader, name) for name in COLUMN_FIELDS}
@@ -694,16 +696,30 @@ def attach_snippets(items, parsed: ParsedQuery):
             hit.snippet = snippet(texts.get(hit.pk, ""), pattern)
 
 
+# "Did you mean" looks up every word one edit away: 54 lookups a letter. Longer words are
+# codes, hashes or noise, never a misspelling worth the lookups, and a query's first few
+# rare words are enough to suggest something.
+MAX_SUGGESTED_LENGTH = 40
+MAX_SUGGESTED_WORDS = 4
+
+
 def suggest(searcher, q: str, parsed: ParsedQuery) -> str:
     """"Did you mean": the query with each rare word replaced by the commonest word one
     edit away. Candidates are looked up term by term (a few hundred dictionary lookups),
-    which stays fast on a large index where Whoosh's automaton-based corrector is not."""
+    which stays fast on a large index where Whoosh's automaton-based corrector is not.
+    Bounded: at most MAX_SUGGESTED_WORDS words of up to MAX_SUGGESTED_LENGTH letters."""
     reader = searcher.reader()
     corrected = parsed.text()
     changed = False
+    tried = 0
     for word in dict.fromkeys(parsed.body_words()):
-        if len(word) < 3 or not word.isalpha() or reader.doc_frequency("body", word) > 2:
+        if not 3 <= len(word) <= MAX_SUGGESTED_LENGTH or not word.isalpha():
             continue
+        if reader.doc_frequency("body", word) > 2:
+            continue
+        tried += 1
+        if tried > MAX_SUGGESTED_WORDS:
+            break
         best, best_count = None, 2
         for candidate in _edits(word):
             count = reader.doc_frequency("body", candidate)

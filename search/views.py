@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from filings.models import Company
 from search import query as sq
-from search.filters import CATEGORIES, RANGES, SORTS, VIEWS, SearchRequest
+from search.filters import CATEGORIES, RANGES, SORTS, VIEWS, SearchRequest, link_params
 
 FEED_SIZE = 50
 
@@ -63,8 +63,16 @@ def help_page(request):
 # --- Links that keep the rest of the query string ---------------------------------------------
 
 
+def _params(request):
+    """The request's search parameters as links repeat them (bounded: see
+    search.filters.link_params), read once per request."""
+    if not hasattr(request, "_search_link_params"):
+        request._search_link_params = link_params(request.GET)
+    return request._search_link_params
+
+
 def _qs(request, **changes) -> str:
-    params = request.GET.copy()
+    params = _params(request).copy()
     for name, value in changes.items():
         if value is None:
             params.pop(name, None)
@@ -87,7 +95,7 @@ def _facet_links(request, facet):
             url = _with(request, filed_from=f"{value}-01-01", filed_to=f"{value}-12-31",
                         range=None, page=None)
         else:
-            current = request.GET.getlist(facet.name)
+            current = _params(request).getlist(facet.name)
             chosen = value in current
             url = _with(request, **{facet.name: current if chosen else [value], "page": None})
         links.append({"value": value, "label": label, "count": count, "url": url})
@@ -99,10 +107,9 @@ def _active_filters(request, req):
     active = []
     for name in ("form", "category", "doc_type", "company", "sic", "state_inc", "state_loc",
                  "item", "filed_from", "filed_to", "range"):
-        for value in request.GET.getlist(name):
-            if not value.strip():
-                continue
-            rest = [v for v in request.GET.getlist(name) if v != value]
+        values = _params(request).getlist(name)
+        for value in values:
+            rest = [v for v in values if v != value]
             active.append({"name": name.replace("_", " "), "value": value,
                            "url": _with(request, **{name: rest or None, "page": None})})
     return active
@@ -153,7 +160,7 @@ def _hit_json(request, hit, with_snippet=True):
 
 
 def _q_param(request) -> str:
-    q = request.GET.get("q", "").strip()
+    q = _params(request).get("q", "")
     return _qs_only(q=q) if q else ""
 
 
@@ -312,8 +319,10 @@ def api_companies(request):
 
 @require_GET
 def companies(request):
-    text = request.GET.get("q", "").strip()
-    if text.isdigit() and Company.objects.filter(cik=int(text)).exists():
+    text = request.GET.get("q", "").strip()[:200]
+    # A CIK is ASCII digits (int() also reads "²" and "٣") and fits in 64 bits.
+    is_cik = text.isascii() and text.isdigit() and len(text) <= 18
+    if is_cik and Company.objects.filter(cik=int(text)).exists():
         return redirect("filings:company", cik=int(text))
     paginator = Paginator(_companies(text), 50)
     number = request.GET.get("page") or 1
