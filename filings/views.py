@@ -11,7 +11,7 @@ import hashlib
 import mimetypes
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -40,6 +40,9 @@ TEXT_TYPES = {"text/plain", "text/html", "text/xml", "application/xml", "applica
 FILE_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
 
 _DIGITS = re.compile(r"^\d+$")
+# No file name holds these. A NUL would end the name inside SQLite's LIKE (the lookup of
+# "a.htm\x00.jpg" finding "a.htm") and is refused by PostgreSQL: such a URL is a 404.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Hit counts of each page of a long document, per query: paging through the hits of one
 # search then reads the whole document once, not once per page.
 HIT_COUNTS_SECONDS = 3600
@@ -185,6 +188,16 @@ def _hit_counts_key(document: Document, breaks: list, pattern) -> str:
     return f"filings:hits:{document.pk}:{digest.hexdigest()}"
 
 
+def edgar_file_url(folder: str, filename: str) -> str:
+    """The URL of a filing's file on EDGAR, or "" when `filename` (the filing's own word,
+    untrusted) is not one plain file name: a path separator, a dot segment or a control
+    character would point the link outside the filing's folder or nowhere."""
+    if (not folder or not filename or filename in (".", "..") or "/" in filename
+            or "\\" in filename or _CONTROL.search(filename)):
+        return ""
+    return folder + quote(filename, safe="")
+
+
 def _page_number(value) -> int:
     try:
         return max(1, int(value))
@@ -300,6 +313,7 @@ def document_detail(request, accession, sequence):
         page_links=_page_links(document, page, q) if page else {},
         hit_links=_hit_links(document, page, q) if page and pattern else {},
         clear_url=_page_url(document, page.number if page else 1),
+        edgar_file_url=edgar_file_url(context["edgar_folder"], document.filename),
         previous=documents[position - 1] if position > 0 else None,
         next=documents[position + 1] if position + 1 < len(documents) else None,
         q=q,
@@ -321,8 +335,10 @@ def attachment(request, accession, filename):
                                        filename=filename):
         return response
     filing = _filing_or_404(accession)
+    if not filename or _CONTROL.search(filename):
+        raise Http404("No such file in this filing")
     document = filing.documents.defer("text", "html").named(filename)
-    if document is None or not filename:
+    if document is None:
         raise Http404("No such file in this filing")
     guessed, _ = mimetypes.guess_type(document.filename)
     if document.file:
@@ -438,6 +454,8 @@ def edgar_file(request, cik, folder, filename):
     index = _INDEX_FILE.match(filename)
     if index and canonical_accession(index["acc"]) == filing.accession_number:
         return redirect(filing, permanent=True)
+    if _CONTROL.search(filename):
+        raise Http404("No such file in this filing")
     document = filing.documents.only("sequence", "filing_id").named(filename)
     if document is None:
         raise Http404("No such file in this filing")

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from filings import views
-from filings.models import Filing
+from filings.models import Document, Filing
 from tests.conftest import corpus_file
 
 pytestmark = pytest.mark.django_db
@@ -266,6 +266,75 @@ def test_attachment_filename_header_is_plain_ascii():
     assert views._ascii_filename('ev"il\r\nname;.htm') == "ev_il_name_.htm"
     assert views._ascii_filename("résumé.pdf") == "r_sum_.pdf"
     assert views._ascii_filename("../") == "document"
+
+
+def test_a_nul_in_a_file_name_is_a_404_not_a_shorter_name(client, form4):
+    document = form4.documents.get(sequence=1)
+    # SQLite's LIKE stops at a NUL: "x.xml\0.jpg" used to find and serve "x.xml".
+    for tail in ("%00.jpg", "%00", "%0a"):
+        response = client.get(f"/filings/{FORM4}/files/{document.filename}{tail}")
+        assert response.status_code == 404, tail
+        folder = f"/Archives/edgar/data/842517/{FORM4.replace('-', '')}"
+        assert client.get(f"{folder}/{document.filename}{tail}").status_code == 404
+    assert client.get(f"/filings/{FORM4}/files/{document.filename}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "filename, link",
+    [
+        ("../../../../cgi-bin/x.htm", None),
+        ("..", None),
+        ("sub/dir.htm", None),
+        ("back\\slash.htm", None),
+        ("a b#c?.htm", "a%20b%23c%3F.htm"),
+        ("plain-0001.htm", "plain-0001.htm"),
+    ],
+)
+def test_on_edgar_link_is_built_only_from_a_plain_file_name(client, form4, filename, link):
+    document = form4.documents.get(sequence=1)
+    Document.objects.filter(pk=document.pk).update(filename=filename)
+    html = text_of(client.get(f"/filings/{FORM4}/1/"))
+    folder = f"https://www.sec.gov/Archives/edgar/data/1849440/{FORM4.replace('-', '')}/"
+    edgar = re.findall(r'href="(https://www\.sec\.gov/[^"]*)"[^>]*>On EDGAR', html)
+    if link is None:
+        assert edgar == []
+    else:
+        assert edgar == [folder + link]
+
+
+SECURITY_HEADER_URLS = [
+    "/",
+    f"/filings/{FORM4}/",
+    f"/filings/{FORM4}/1/?q=stock",
+    f"/filings/{FORM4}.txt",
+    f"/api/filings/{FORM4}",
+    "/filings/9999999999-99-999999/",  # a 404
+    "/search/?q=stock",
+    "/api/search?q=stock",
+    "/admin/login/",
+]
+
+
+@pytest.mark.parametrize("url", SECURITY_HEADER_URLS)
+def test_every_response_carries_the_security_headers(client, form4, url):
+    response = client.get(url)
+    assert response.status_code in (200, 404)
+    policy = dict(
+        item.strip().split("=", 1) for item in response["Permissions-Policy"].split(",")
+    )
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "serial",
+                    "bluetooth", "display-capture", "xr-spatial-tracking"):
+        assert policy[feature] == "()", feature
+    assert "default-src" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_file_downloads_carry_the_permissions_policy_too(client, form4):
+    document = form4.documents.get(sequence=1)
+    response = client.get(f"/filings/{FORM4}/files/{document.filename}")
+    assert "camera=()" in response["Permissions-Policy"]
+    assert response["Content-Security-Policy"] == views.FILE_CSP
 
 
 def test_original_is_served_as_ingested(client, form4):
