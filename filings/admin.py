@@ -455,7 +455,7 @@ class JobAdmin(ViewOnly, admin.ModelAdmin):
     """Recent uploads, re-derives and deletes with their state; each opens its status
     page. Whoever may start a job sees their own; "Can view job" shows everyone's."""
 
-    list_display = ["created_at", "kind", "source_name", "status", "counts_line", "user"]
+    list_display = ["created_at", "kind", "subject", "status", "counts_line", "user"]
     list_filter = ["kind", "state"]
     list_select_related = ["user"]
     search_fields = ["source_name", "user__username"]
@@ -496,6 +496,15 @@ class JobAdmin(ViewOnly, admin.ModelAdmin):
         if job is None:
             raise Http404("No such job.")
         return redirect(job)
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request, {"title": "Recent uploads and jobs", **(extra_context or {})}
+        )
+
+    @admin.display(description="file or filings", ordering="source_name")
+    def subject(self, job):
+        return job.source_name
 
     @admin.display(description="status")
     def status(self, job):
@@ -541,7 +550,8 @@ class JobAdmin(ViewOnly, admin.ModelAdmin):
         return TemplateResponse(request, "admin/filings/job/batch.html", context)
 
     def _rows(self, jobs):
-        """One line per outcome kept on the jobs' rows; one per job not done yet."""
+        """One line per outcome kept on the jobs' rows, one per job not done yet; the
+        failures last, so that what was stored is not lost below 200 of them."""
         linked = {
             o["accession_number"]
             for job in jobs
@@ -583,7 +593,7 @@ class JobAdmin(ViewOnly, admin.ModelAdmin):
                     "message": self._job_message(job),
                 }
             )
-        return rows
+        return sorted(rows, key=lambda row: row["status"] == FAILED)
 
     @staticmethod
     def _job_message(job):

@@ -91,7 +91,7 @@ def messages_of(response):
 
 def error_reasons(response):
     html = response.content.decode()
-    return re.findall(r'<td colspan="4" class="errornote">(.*?)</td>', html, re.S)
+    return re.findall(r'<td colspan="4" class="reason">(.*?)</td>', html, re.S)
 
 
 def stored_files(tmp_path):
@@ -657,10 +657,11 @@ def test_an_archive_of_many_members_is_summarised_with_every_outcome_in_the_csv(
     html = re.sub(r"\s+", " ", response.content.decode())
     assert "All done. Outcomes: 2 new, 3 failed." in html
     assert "batch.zip: 5 outcomes (2 new, 3 failed). Listed below: 3 of them" in html
+    # What was stored first, then the failures (a page may list 200 of them).
     assert rows(response) == [
+        ("new", f"batch.zip!{TXT}", TXT_ACCESSION),
         ("failed", "batch.zip!junk-0.txt", ""),
         ("failed", "batch.zip!junk-1.txt", ""),
-        ("new", f"batch.zip!{TXT}", TXT_ACCESSION),
     ]
     csv_url = re.search(r'<a href="([^"]+/outcomes\.csv)" download>', html)[1]
     download = admin_client.get(csv_url)
@@ -711,10 +712,10 @@ def test_the_job_list_shows_recent_uploads_with_their_status(admin_client):
     post(admin_client, upload(TXT, read(TXT)))
     post(admin_client, upload("mixed.zip", zip_bytes({NC: read(NC), "junk.txt": b"junk\n"})))
     html = admin_client.get(JOBS).content.decode()
-    assert re.search(r'<td class="field-source_name">mixed.zip</td>\s*'
+    assert re.search(r'<td class="field-subject">mixed.zip</td>\s*'
                      r'<td class="field-status">done</td>\s*'
                      r'<td class="field-counts_line">1 new, 1 failed</td>', html)
-    assert re.search(rf'<td class="field-source_name">{TXT}</td>\s*'
+    assert re.search(rf'<td class="field-subject">{TXT}</td>\s*'
                      r'<td class="field-status">new</td>', html)
     # A job's own page is its status page.
     job = Job.objects.get(source_name=TXT)
