@@ -18,14 +18,14 @@ CSP = "; ".join(
     ]
 )
 
-# Features Chromium knows (an unknown name only costs a console warning); `()` allows a
-# feature to no origin, this one included.
+# Features Chromium knows (an unknown name costs a console warning on every page: Debian's
+# Chromium warns of `bluetooth` and `web-share`); `()` allows a feature to no origin.
 DENIED_FEATURES = (
-    "accelerometer", "autoplay", "bluetooth", "camera", "clipboard-read", "display-capture",
+    "accelerometer", "autoplay", "camera", "clipboard-read", "display-capture",
     "encrypted-media", "gamepad", "geolocation", "gyroscope", "hid", "idle-detection",
     "local-fonts", "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
     "publickey-credentials-get", "screen-wake-lock", "serial", "storage-access", "usb",
-    "web-share", "xr-spatial-tracking",
+    "xr-spatial-tracking",
 )
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
 

@@ -13,7 +13,8 @@
   var status = bar.querySelector("[data-es-hit-status]");
   var prev = bar.querySelector("[data-es-hit-prev]");
   var next = bar.querySelector("[data-es-hit-next]");
-  var total = parseInt(bar.getAttribute("data-total"), 10) || hits.length;
+  // "2000+" when a page held more hits than are marked.
+  var total = bar.getAttribute("data-total") || String(hits.length);
   var before = parseInt(bar.getAttribute("data-before"), 10) || 0;  // hits on earlier pages
   var nextUrl = bar.getAttribute("data-next-url") || "";
   var prevUrl = bar.getAttribute("data-prev-url") || "";

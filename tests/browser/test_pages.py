@@ -2,6 +2,7 @@
 hit navigation works by button and key, and every page type is photographed at
 desktop and phone widths (test-artifacts/)."""
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -138,6 +139,59 @@ def test_a_bookmarked_hit_opens_at_that_hit(live_server, page, ingest_paths):
     ingest_paths(corpus_file(TEN_Q + ".txt"))
     page.goto(f"{live_server.url}/filings/{TEN_Q}/1/?q=earnings#es-hit-4")
     assert page.locator("[data-es-hit-status]").text_content().startswith("Hit 4 of ")
+
+
+@pytest.fixture
+def paged_ten_q(ingest_paths, monkeypatch):
+    """The plain-text 10-Q cut into pages of about 8 KB, as a very large document is cut
+    into pages of a megabyte (filings.pages)."""
+    from filings import pages
+
+    monkeypatch.setattr(pages, "PAGE_CHARS", 8_000)
+    monkeypatch.setattr(pages, "WHOLE_CHARS", 10_000)
+    ingest_paths(corpus_file(TEN_Q + ".txt"))
+
+
+def test_hits_lead_from_page_to_page_of_a_long_document(live_server, page, paged_ten_q):
+    url = f"{live_server.url}/filings/{TEN_Q}/1/"
+    page.goto(url + "?q=earnings")
+    status = page.locator("[data-es-hit-status]")
+    total = int(page.get_attribute("[data-es-hitbar]", "data-total"))
+    local = page.locator("mark.hit").count()
+    assert 1 <= local < total  # hits here and on later pages
+    assert status.text_content() == f"Hit 1 of {total}"
+    for _ in range(local - 1):
+        page.keyboard.press("n")
+    assert status.text_content() == f"Hit {local} of {total}"
+
+    page.keyboard.press("n")  # past this page's last hit: the next page holding one
+    page.wait_for_url(re.compile(rf"\?page=\d+&q=earnings#es-hit-{local + 1}$"))
+    page.wait_for_function(
+        "(text) => document.querySelector('[data-es-hit-status]').textContent === text",
+        arg=f"Hit {local + 1} of {total}",
+    )
+    assert "Page 1 of" not in page.text_content("nav.doc-pages")
+
+    page.keyboard.press("p")  # and back to the last hit of the page before
+    page.wait_for_url(url + f"?q=earnings#es-hit-{local}")
+    page.wait_for_function(
+        "(text) => document.querySelector('[data-es-hit-status]').textContent === text",
+        arg=f"Hit {local} of {total}",
+    )
+
+
+def test_a_page_of_a_long_document_fits_a_phone_screen(live_server, browser, paged_ten_q):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/filings/{TEN_Q}/1/?page=2&q=earnings")
+        page.wait_for_load_state("networkidle")
+        assert page.locator("nav.doc-pages").first.is_visible()
+        assert "Page 2 of" in page.text_content("nav.doc-pages")
+        overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+        assert overflow <= 0
+    finally:
+        context.close()
 
 
 SHOTS = [

@@ -323,7 +323,7 @@ def test_every_response_carries_the_security_headers(client, form4, url):
         item.strip().split("=", 1) for item in response["Permissions-Policy"].split(",")
     )
     for feature in ("camera", "microphone", "geolocation", "payment", "usb", "serial",
-                    "bluetooth", "display-capture", "xr-spatial-tracking"):
+                    "hid", "display-capture", "xr-spatial-tracking"):
         assert policy[feature] == "()", feature
     assert "default-src" in response["Content-Security-Policy"]
     assert response["X-Content-Type-Options"] == "nosniff"
