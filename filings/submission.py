@@ -843,14 +843,17 @@ class _Parser:
             if _at_line_start(text, i)
         )
         candidates: list[tuple[int, int, str]] = []  # (pos, line end, kind)
+        # Evidence that a start is a real envelope: a header line within the next few.
+        # Found in one pass: a search per start cost 20 s on 800,000 repeated starts.
+        evidence = [(m.start(), m.end(), m.group(0)) for m in _START_EVIDENCE.finditer(text)]
+        evidence_starts = [e[0] for e in evidence]
         for i, token in found:
             kind = _START_TOKENS[token]
             end = _line_end(text, i + len(token))
-            # Evidence that this is a real envelope: a header line within the next few.
-            evidence = _START_EVIDENCE.search(text, end, end + 400)
-            if evidence is None or (
-                kind in ("SEC-HEADER", "IMS-HEADER") and evidence.group(0).endswith("HEADER>")
-            ):
+            j = bisect.bisect_left(evidence_starts, end)
+            if j == len(evidence) or evidence[j][1] > end + 400:
+                continue
+            if kind in ("SEC-HEADER", "IMS-HEADER") and evidence[j][2].endswith("HEADER>"):
                 continue
             candidates.append((i, end, kind))
         if candidates:
