@@ -14,7 +14,7 @@ from django.utils.html import strip_tags
 from django.views.decorators.http import require_GET
 
 from filings.models import Company
-from search import query as sq
+from search import results as sr
 from search.filters import CATEGORIES, RANGES, SORTS, VIEWS, SearchRequest, link_params
 
 FEED_SIZE = 50
@@ -23,8 +23,8 @@ FEED_SIZE = 50
 def _run(request, **kwargs):
     req = SearchRequest.from_query(request.GET)
     try:
-        return req, sq.run(req, **kwargs)
-    except sq.PageNotFound:
+        return req, sr.run(req, **kwargs)
+    except sr.PageNotFound:
         raise Http404("There is no such page of results.") from None
 
 
@@ -174,12 +174,12 @@ def _qs_only(**params) -> str:
 def api_search(request):
     req = SearchRequest.from_query(request.GET)
     try:
-        found = sq.run(req)
-    except sq.PageNotFound:
+        found = sr.run(req)
+    except sr.PageNotFound:
         return JsonResponse({"error": "There is no such page of results."}, status=404)
     items = []
     for item in found.items:
-        if isinstance(item, sq.Group):
+        if isinstance(item, sr.Group):
             data = _hit_json(request, item.first)
             data["documents"] = [_hit_json(request, h) for h in item.hits]
             data["matching_documents"] = item.count
@@ -225,8 +225,8 @@ def export_csv(request):
 
     def rows():
         yield writer.writerow(CSV_COLUMNS)
-        for item in sq.iter_units(req):
-            hit, count = (item.first, item.count) if isinstance(item, sq.Group) else (item, 1)
+        for item in sr.iter_results(req):
+            hit, count = (item.first, item.count) if isinstance(item, sr.Group) else (item, 1)
             yield writer.writerow([
                 hit.accession, hit.sequence, hit.form, hit.doc_type, hit.filed, hit.period,
                 " ".join(str(p[0]) for p in hit.parties),
@@ -251,7 +251,7 @@ def feed(request):
     params["page"] = "1"
     params["per_page"] = str(FEED_SIZE)
     req = SearchRequest.from_query(params)
-    found = sq.run(req, with_facets=False)
+    found = sr.run(req, with_facets=False)
     title = f"EDGAR search: {req.q}" if req.q else "EDGAR search"
     atom = Atom1Feed(
         title=title,
@@ -262,7 +262,7 @@ def feed(request):
     )
     suffix = _q_param(request)
     for item in found.items:
-        hit = item.first if isinstance(item, sq.Group) else item
+        hit = item.first if isinstance(item, sr.Group) else item
         names = ", ".join(p[1] for p in hit.parties)
         link = request.build_absolute_uri(hit.url + suffix)
         filed = (datetime.datetime.fromisoformat(hit.filed).replace(tzinfo=datetime.UTC)

@@ -6,12 +6,54 @@ their entries. It never decides *what* to index; `search.index` does, and it is 
 caller of the write side. Every write is idempotent: applying the same filing twice
 leaves the same index.
 
-Read side: see the methods below the write side; they take the parsed query
-(`search.query`'s AST) and plain filters, and return plain domain objects.
+Read side: `search()` answers one results page, `iter_results()` streams every result
+(CSV, feeds), `doc_frequency()` serves "did you mean". They take the parsed query
+(`search.query.ParsedQuery`, never a string: each engine translates the AST itself) and
+the filters (`search.filters.SearchRequest`), and return plain domain objects
+(`search.results.Hit` and `Group`, and `ResultPage` below), never an engine's own types.
+What every engine must agree on: the set of matching entries, hence every total and
+facet count, is the same whichever engine runs; only the order of equally relevant
+results, and scores, may differ. `search.results` assembles pages (snippets, facet
+labels, suggestions) on top, the same way for every engine.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from search.filters import SearchRequest
+    from search.query import ParsedQuery
+    from search.results import Group, Hit
+
+# Sort orders an engine implements. "relevance" is asked for only when the query has
+# words to rank by (`search.results` asks for "newest" otherwise).
+SORTS = ("relevance", "newest", "oldest")
+VIEWS = ("filings", "documents")
+SNIPPETS_PER_FILING = 4  # a Group's best documents, listed on its result
+FACET_SIZE = 10  # values per facet, commonest first
+YEAR_FACET_SIZE = 30  # the year facet lists years newest first
+# The facets every engine counts: filings per value in the filings view, documents in the
+# documents view; document types always count documents. Multi-valued fields (every
+# party's CIK and state) count each value once per filing or document.
+FACETS = ("form", "company", "year", "doc_type", "state_loc")
+
+
+@dataclass
+class ResultPage:
+    """What an engine answers for one page of a search."""
+
+    documents: int  # every matching entry
+    filings: int  # the distinct filings among them
+    # The page: Hits (documents view) or Groups (filings view, each with its best
+    # SNIPPETS_PER_FILING documents, best first, and its count of matching documents).
+    # Empty when the page is past the last one.
+    items: list = field(default_factory=list)
+    # {facet: [(value, count)]}: FACET_SIZE commonest values (years: every year, newest
+    # first, YEAR_FACET_SIZE of them); "company" values are CIKs. Empty values left out.
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)  # e.g. a company filter that found none
 
 
 class SearchBackend:
@@ -51,3 +93,37 @@ class SearchBackend:
 
     def warm(self) -> None:
         """Open what the first search needs (called when a web worker starts)."""
+
+    # --- Read side -------------------------------------------------------------------------
+
+    def search(self, parsed: ParsedQuery, filters: SearchRequest, *, sort: str, view: str,
+               page: int, per_page: int, facets: bool = True) -> ResultPage:
+        """One page of the entries matching `parsed` and `filters`, ordered by `sort`
+        (relevance: best first; newest/oldest: by filing date, then accession, then
+        sequence), as documents or as filings (`view`); exact totals, and the facets
+        when asked. A filing ranks where its best document ranks."""
+        raise NotImplementedError
+
+    def iter_results(self, parsed: ParsedQuery, filters: SearchRequest, *, sort: str,
+                     view: str, batch: int = 500) -> Iterator[Hit | Group]:
+        """Every result of the search, in `search()`'s order, a batch at a time so that
+        memory stays flat. A Group's hits hold at least its best document."""
+        raise NotImplementedError
+
+    def doc_frequency(self, words: Iterable[str]) -> dict[str, int]:
+        """How many entries hold each of these (analysed) words in their text."""
+        raise NotImplementedError
+
+
+def company_ciks(text: str, messages: list[str]) -> list[str]:
+    """The `company` filter as CIKs: the number itself, or every company whose current
+    or former name contains `text` (none: a message says so, and nothing matches)."""
+    from filings.models import Company
+
+    text = text.strip()
+    if text.isdigit():
+        return [text.lstrip("0") or "0"]
+    ciks = list(Company.objects.matching(text).values_list("cik", flat=True)[:1000])
+    if not ciks:
+        messages.append(f"No company name contains {text!r}.")
+    return [str(c) for c in ciks]

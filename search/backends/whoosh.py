@@ -10,6 +10,12 @@ that no rebuild holds is what a killed rebuild left, and the next write removes 
 Analysis: the body and company fields take `search.index.words()` (the product's own
 tokens, shared with every engine and with query analysis); Whoosh's per-token pipeline
 is skipped.
+
+Reading: `search.backends.whoosh_query` translates the query's AST and the filters into
+a Whoosh query; `search.backends.whoosh_matching` runs it a posting block at a time with
+Whoosh's own BM25F scores (Whoosh runs anything it does not handle). Sorting, grouping
+by filing and facets run over per-segment column caches (`columns()`), read once a
+process, so totals stay exact and fast.
 """
 from __future__ import annotations
 
@@ -17,19 +23,30 @@ import fcntl
 import logging
 import os
 import shutil
+import sys
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
+from itertools import chain, compress
 from pathlib import Path
 
 from django.conf import settings
 from whoosh import fields, index
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 
-from search.backends.base import SearchBackend
+from search.backends import whoosh_matching
+from search.backends.base import (
+    FACET_SIZE,
+    SNIPPETS_PER_FILING,
+    YEAR_FACET_SIZE,
+    ResultPage,
+    SearchBackend,
+)
+from search.backends.whoosh_query import whoosh_query
 from search.index import WORD_PATTERN, entries_for, words
+from search.results import Group, Hit
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +263,148 @@ def _removing(accessions: Iterable[str]):
         writer.commit()
 
 
+# --- Reading: columns, ranking, grouping, facets --------------------------------------------
+
+COLUMN_FIELDS = ("accession", "sequence", "filed", "form", "year", "doc_type", "cik", "state_loc")
+_segment_columns: dict[str, dict[str, list]] = {}
+_columns_lock = threading.Lock()
+
+
+def columns(searcher) -> dict[str, list]:
+    """Per-document values of the sortable fields, as lists indexed by docnum.
+
+    Segments never change once written, so each segment's values are read once per
+    process; a searcher only concatenates them. Sorting, grouping and facets then run
+    over plain lists instead of Whoosh's per-document calls."""
+    cached = getattr(searcher, "_edgar_columns", None)
+    if cached is not None:
+        return cached
+    merged: dict[str, list] = {name: [] for name in COLUMN_FIELDS}
+    for reader, _offset in searcher.reader().leaf_readers():
+        # An empty index's reader has no segment (segment() is None): nothing to cache.
+        segment = reader.segment() if hasattr(reader, "segment") else None
+        key = segment.segment_id() if segment is not None else None
+        values = _segment_columns.get(key) if key else None
+        if values is None:
+            values = {name: _read_column(reader, name) for name in COLUMN_FIELDS}
+            if key:
+                with _columns_lock:
+                    if len(_segment_columns) > 256:
+                        _segment_columns.clear()
+                    _segment_columns[key] = values
+        for name in COLUMN_FIELDS:
+            merged[name].extend(values[name])
+    searcher._edgar_columns = merged
+    return merged
+
+
+_DEFAULTS = {name: "" for name in COLUMN_FIELDS} | {"sequence": 0}
+# Columns of space-separated words (every party's CIK, state): read as tuples of words.
+WORD_COLUMNS = {"cik", "state_loc"}
+
+
+def _read_column(reader, name) -> list:
+    if not reader.has_column(name):
+        default = () if name in WORD_COLUMNS else _DEFAULTS[name]
+        return [default] * reader.doc_count_all()
+    # One object per distinct value, not one per document: counting facets over
+    # thousands of documents then hashes and compares a few shared objects, which is
+    # three times faster than touching thousands of scattered equal strings.
+    canonical: dict = {}
+    values = [canonical.setdefault(v, v) for v in reader.column_reader(name)]
+    if name in WORD_COLUMNS:
+        split = {v: tuple(sys.intern(w) for w in v.split()) for v in canonical}
+        values = list(map(split.__getitem__, values))
+    return values
+
+
+def _scored(searcher, query, cols) -> dict[int, float]:
+    """{docnum: score} of every match, in docnum order."""
+    try:
+        return whoosh_matching.scored(searcher, query, cols)
+    except whoosh_matching.Unsupported:
+        hits = searcher.search(query, limit=None)
+        return dict(sorted((docnum, score) for score, docnum in hits.top_n))
+
+
+def _matching(searcher, query, cols) -> list[int]:
+    try:
+        return whoosh_matching.matching(searcher, query, cols)
+    except whoosh_matching.Unsupported:
+        return sorted(searcher.docs_for_query(query))
+
+
+def by_score(scores: dict[int, float]) -> list[int]:
+    """Best first; equal scores in docnum order, as Whoosh ranks them, so that every
+    request for the same search orders it the same way and pages never overlap."""
+    # `scores` is in docnum order and the sort is stable (reverse=True too).
+    return sorted(scores, key=scores.__getitem__, reverse=True)
+
+
+def _ranked(searcher, cols, query, sort) -> tuple[list[int], dict[int, float]]:
+    """Every matching docnum in the order of `sort`, and the scores (relevance only)."""
+    if sort == "relevance":
+        scores = _scored(searcher, query, cols)
+        return by_score(scores), scores
+    ranked = sorted(_matching(searcher, query, cols), key=cols["sequence"].__getitem__)
+    filed, acc = cols["filed"], cols["accession"]
+    ranked.sort(key=lambda d: (filed[d], acc[d]), reverse=sort != "oldest")
+    return ranked, {}
+
+
+def _one_per_filing(ranked: list[int], acc: list[str]) -> list[int]:
+    """One document of each filing. Which one does not matter to the facets: form, date,
+    companies and states are the filing's, indexed alike on each of its documents."""
+    return list(dict(zip(map(acc.__getitem__, ranked), ranked, strict=True)).values())
+
+
+def _groups(ranked: list[int], acc: list[str], accessions: list[str]) -> list[tuple]:
+    """(accession, its matching documents best first) for these filings."""
+    members: dict[str, list[int]] = {a: [] for a in accessions}
+    wanted = map(members.__contains__, map(acc.__getitem__, ranked))
+    for docnum in compress(ranked, wanted):
+        members[acc[docnum]].append(docnum)
+    return list(members.items())
+
+
+def _materialize(searcher, units, scores=None) -> list:
+    """Hits (or Groups of Hits) with their stored fields."""
+    scores = scores or {}
+    items = []
+    for unit in units:
+        if isinstance(unit, tuple):
+            accession, docnums = unit
+            hits = [Hit(searcher.stored_fields(d), scores.get(d, 0.0))
+                    for d in docnums[:SNIPPETS_PER_FILING]]
+            items.append(Group(accession, hits, len(docnums)))
+        else:
+            items.append(Hit(searcher.stored_fields(unit), scores.get(unit, 0.0)))
+    return items
+
+
+def _facet_counts(cols, leaders: list[int], ranked: list[int]) -> dict:
+    """Filings (or documents, in the document view) per value; document types always
+    count documents."""
+
+    def count(name, docnums):
+        return Counter(map(cols[name].__getitem__, docnums))
+
+    def count_multi(name, docnums):  # a WORD_COLUMNS column
+        return Counter(chain.from_iterable(map(cols[name].__getitem__, docnums)))
+
+    def top(counter):
+        return [(v, n) for v, n in counter.most_common(FACET_SIZE + 1) if v][:FACET_SIZE]
+
+    years = count("year", leaders)
+    return {
+        "form": top(count("form", leaders)),
+        "company": top(count_multi("cik", leaders)),
+        "year": sorted(((v, n) for v, n in years.items() if v), reverse=True)[:YEAR_FACET_SIZE],
+        "doc_type": top(count("doc_type", ranked)),
+        "state_loc": top(count_multi("state_loc", leaders)),
+    }
+
+
 class WhooshBackend(SearchBackend):
     transactional = False
 
@@ -271,7 +430,47 @@ class WhooshBackend(SearchBackend):
         clean_up()
 
     def warm(self):
-        searcher()
+        columns(searcher())
+
+    # --- Read side -----------------------------------------------------------------------
+
+    def _run(self, parsed, filters, sort, messages):
+        s = searcher()
+        cols = columns(s)
+        ranked, scores = _ranked(s, cols, whoosh_query(filters, parsed, messages), sort)
+        return s, cols, ranked, scores
+
+    def search(self, parsed, filters, *, sort, view, page, per_page, facets=True):
+        messages = []
+        s, cols, ranked, scores = self._run(parsed, filters, sort, messages)
+        # A filing's rank is its best document's: its first appearance in `ranked`.
+        acc = cols["accession"]
+        filings = list(dict.fromkeys(map(acc.__getitem__, ranked)))
+        grouped = view == "filings"
+        found = ResultPage(documents=len(ranked), filings=len(filings), messages=messages)
+        if facets:
+            leaders = _one_per_filing(ranked, acc) if grouped else ranked
+            found.facets = _facet_counts(cols, leaders, ranked)
+        start = (page - 1) * per_page
+        chunk = (filings if grouped else ranked)[start : start + per_page]
+        if grouped:
+            chunk = _groups(ranked, acc, chunk)
+        found.items = _materialize(s, chunk, scores)
+        return found
+
+    def iter_results(self, parsed, filters, *, sort, view, batch=500):
+        # Memory holds the list of matching document numbers, never every result's fields.
+        s, cols, ranked, _ = self._run(parsed, filters, sort, [])
+        units = ranked
+        if view == "filings":
+            acc = cols["accession"]
+            units = _groups(ranked, acc, list(dict.fromkeys(map(acc.__getitem__, ranked))))
+        for start in range(0, len(units), batch):
+            yield from _materialize(s, units[start : start + batch])
+
+    def doc_frequency(self, words):
+        reader = searcher().reader()
+        return {w: reader.doc_frequency("body", w) for w in words}
 
     def rebuild(self, workers=1, batch=200, progress=None) -> dict:
         """Index every stored filing into a fresh generation and swap it in atomically.

@@ -1,14 +1,15 @@
-"""search.matching answers exactly as Whoosh's own matchers do: the same documents, the
-same BM25F scores, the same ranking; and the results pages built on it count and page
-through every match."""
+"""The Whoosh engine's block matching (search.backends.whoosh_matching) answers exactly as
+Whoosh's own matchers do: the same documents, the same BM25F scores, the same ranking; and
+the results pages built on it count and page through every match."""
 import pytest
 from django.http import QueryDict
 from whoosh import query as wq
 
-from search import matching
 from search.backends import whoosh
-from search import query as sq
+from search.backends import whoosh_matching as matching
+from search.backends.whoosh_query import whoosh_query as translate
 from search.filters import SearchRequest
+from search.query import parse
 
 SEARCHES = [
     {"q": "revenue"},
@@ -40,7 +41,7 @@ def whoosh_query(params):
     for name, value in params.items():
         query.setlist(name, value if isinstance(value, list) else [value])
     req = SearchRequest.from_query(query)
-    return sq.whoosh_query(req, sq.parse(req.q), [])
+    return translate(req, parse(req.q), [])
 
 
 def whoosh_answer(searcher, query):
@@ -53,7 +54,7 @@ def test_block_matching_finds_what_whoosh_finds(corpus, params):
     searcher = whoosh.searcher()
     query = whoosh_query(params)
     expected = sorted(searcher.docs_for_query(query))
-    assert matching.matching(searcher, query, sq.columns(searcher)) == expected
+    assert matching.matching(searcher, query, whoosh.columns(searcher)) == expected
 
 
 # Scored: searches with words to rank by (only exclusions or filters list newest first).
@@ -63,18 +64,18 @@ def test_block_scores_and_ranking_are_whooshs(corpus, params):
     searcher = whoosh.searcher()
     query = whoosh_query(params)
     expected = whoosh_answer(searcher, query)
-    scores = matching.scored(searcher, query, sq.columns(searcher))
+    scores = matching.scored(searcher, query, whoosh.columns(searcher))
     assert list(scores) == sorted(scores)  # docnum order, which ties keep
     assert scores == pytest.approx(dict(expected), rel=1e-12)
-    assert sq._by_score(scores) == [docnum for docnum, _ in expected]
+    assert whoosh.by_score(scores) == [docnum for docnum, _ in expected]
 
 
 def test_a_long_date_range_reads_the_column_and_finds_the_same(corpus, monkeypatch):
     searcher = whoosh.searcher()
     query = whoosh_query({"q": "revenue", "filed_from": "1990-01-01", "filed_to": "2030-01-01"})
-    before = matching.scored(searcher, query, sq.columns(searcher))
+    before = matching.scored(searcher, query, whoosh.columns(searcher))
     monkeypatch.setattr(matching, "COLUMN_SCAN_TERMS", 0)
-    assert matching.scored(searcher, query, sq.columns(searcher)) == before
+    assert matching.scored(searcher, query, whoosh.columns(searcher)) == before
     assert list(before) == sorted(searcher.docs_for_query(query)) and before
 
 

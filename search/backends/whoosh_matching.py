@@ -2,8 +2,9 @@
 BM25F scores exactly as Whoosh's matchers compute them, without Whoosh's per-document
 method calls (which cost more than the scoring itself on a common word).
 
-Handles the queries `search.query` builds: terms, phrases, AND, OR, AND NOT, prefixes
-and term ranges. Anything else raises `Unsupported` and the caller asks Whoosh.
+Handles the queries `search.backends.whoosh_query` builds: terms, phrases, AND, OR,
+AND NOT, prefixes and term ranges. Anything else raises `Unsupported` and the caller
+asks Whoosh. (Moved here from `search/matching.py`, unchanged.)
 """
 from __future__ import annotations
 

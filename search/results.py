@@ -1,0 +1,266 @@
+"""Result assembly: a search request in, a page of results out, the same for every engine.
+
+`run()` parses the query (`search.query`), asks the configured engine
+(`search.backends.get()`) for the totals, one page of hits or of filings, and the facet
+counts, then finishes the page engine-neutrally: snippets cut from `Document.text`
+(`search.snippets`), company names on the company facet, and "did you mean" from the
+engine's document frequencies. `iter_results()` streams every result for CSV and feeds.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from django.db.models.functions import Substr
+from django.urls import reverse
+
+from filings.models import Company, Document
+from search import backends
+from search.backends.base import FACET_SIZE, SNIPPETS_PER_FILING  # noqa: F401 - re-exported
+from search.query import ParsedQuery, parse, pattern_for
+from search.snippets import snippet
+
+# Reversed once, then filled in: reverse() per row costs a third of a CSV export. The
+# samples only mark where each value goes (accession numbers need no URL quoting).
+_SAMPLES = {"accession": "ACCESSION", "sequence": 987654321}
+_TEMPLATES: dict[str, str] = {}
+
+
+def _url(name: str, **kwargs) -> str:
+    template = _TEMPLATES.get(name)
+    if template is None:
+        template = reverse(name, kwargs={k: _SAMPLES[k] for k in kwargs})
+        for key in kwargs:
+            template = template.replace(str(_SAMPLES[key]), "{" + key + "}", 1)
+        _TEMPLATES[name] = template
+    return template.format(**kwargs)
+
+
+@dataclass
+class Hit:
+    """One matching document (or, with sequence 0, a filing indexed by its header)."""
+
+    fields: dict  # id, pk, accession, sequence, form, doc_type, filename, description,
+    # filed, period, cik, parties [(cik, name, located, incorporated)], sic, state_inc,
+    # state_loc, item, file_number: as `search.index.entries_for` made them
+    score: float = 0.0
+    snippet: str = ""
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["fields"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def url(self) -> str:
+        if not self.fields["sequence"]:  # a filing indexed by its header alone
+            return self.filing_url
+        return _url("filings:document", accession=self.fields["accession"],
+                    sequence=self.fields["sequence"])
+
+    @property
+    def filing_url(self) -> str:
+        return _url("filings:detail", accession=self.fields["accession"])
+
+
+@dataclass
+class Group:
+    """One filing with its matching documents (best first)."""
+
+    accession: str
+    hits: list[Hit]
+    count: int  # matching documents in this filing
+
+    @property
+    def first(self) -> Hit:
+        return self.hits[0]
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.hits)
+
+
+@dataclass
+class Facet:
+    name: str  # the filter parameter it refines
+    label: str
+    values: list[tuple[str, str, int]]  # (parameter value, label, count)
+
+
+@dataclass
+class Results:
+    request: object
+    parsed: ParsedQuery
+    total: int = 0  # filings or documents, as the request's view counts them
+    documents: int = 0
+    filings: int = 0
+    items: list = field(default_factory=list)  # Groups or Hits of this page
+    facets: list[Facet] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    suggestion: str = ""
+    seconds: float = 0.0
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.request.per_page))
+
+    @property
+    def page(self) -> int:
+        return self.request.page
+
+    @property
+    def start_index(self) -> int:
+        return (self.page - 1) * self.request.per_page + 1 if self.total else 0
+
+    @property
+    def end_index(self) -> int:
+        return min(self.page * self.request.per_page, self.total)
+
+    @property
+    def milliseconds(self) -> int:
+        return round(self.seconds * 1000)
+
+
+class PageNotFound(Exception):
+    """The requested page is past the last page of results."""
+
+
+def effective_sort(req, parsed: ParsedQuery) -> str:
+    """Relevance needs words to rank by: a search of filters or field prefixes alone
+    lists newest first."""
+    return req.sort if req.sort != "relevance" or parsed.has_words else "newest"
+
+
+def run(req, with_facets=True) -> Results:
+    """Run a search request: exact totals, one page (with snippets), the facets.
+    Raises PageNotFound for a page past the end."""
+    started = time.perf_counter()
+    parsed = parse(req.q)
+    results = Results(request=req, parsed=parsed, messages=req.messages + parsed.messages)
+    backend = backends.get()
+    found = backend.search(
+        parsed, req, sort=effective_sort(req, parsed), view=req.view, page=req.page,
+        per_page=req.per_page, facets=with_facets,
+    )
+    results.messages += found.messages
+    results.documents, results.filings = found.documents, found.filings
+    results.total = found.filings if req.grouped else found.documents
+    if req.page > results.pages:
+        raise PageNotFound(req.page)
+    if with_facets:
+        results.facets = facets(found.facets)
+    results.items = found.items
+    attach_snippets(results.items, parsed)
+    if results.total < 5 and parsed.has_words:
+        results.suggestion = suggest(backend, parsed)
+    results.seconds = time.perf_counter() - started
+    return results
+
+
+def iter_results(req):
+    """Every result of a search (Groups or Hits), in the page's order, streamed."""
+    parsed = parse(req.q)
+    yield from backends.get().iter_results(
+        parsed, req, sort=effective_sort(req, parsed), view=req.view
+    )
+
+
+_FACET_LABELS = {"form": "Form type", "company": "Company", "year": "Year filed",
+                 "doc_type": "Document type", "state_loc": "Located in"}
+
+
+def facets(counts: dict[str, list[tuple[str, int]]]) -> list[Facet]:
+    """The engine's counts with labels: companies by name (CIKs are the values)."""
+    ciks = [int(c) for c, _ in counts.get("company", []) if c.isdigit()]
+    names = dict(Company.objects.filter(cik__in=ciks).values_list("cik", "name"))
+    result = []
+    for name in ("form", "company", "year", "doc_type", "state_loc"):
+        values = counts.get(name) or []
+        if name == "company":
+            labelled = [(c, names.get(int(c), f"CIK {c}") if c.isdigit() else c, n)
+                        for c, n in values]
+        else:
+            labelled = [(v, v, n) for v, n in values]
+        if labelled:
+            result.append(Facet(name, _FACET_LABELS[name], labelled))
+    return result
+
+
+SNIPPET_HEAD = 100_000  # characters of each text read first; the rest only if needed
+
+
+def attach_snippets(items, parsed: ParsedQuery):
+    # One snippet per result: the best document of a filing (its other matching
+    # documents are listed by name), so a page reads a bounded amount of text.
+    hits = [item.first if isinstance(item, Group) else item for item in items]
+    # A filing indexed by its header alone has no document text to cut a snippet from.
+    hits = [hit for hit in hits if hit.fields.get("pk")]
+    pattern = pattern_for(parsed)
+    heads = dict(
+        Document.objects.filter(pk__in=[h.pk for h in hits])
+        .annotate(head=Substr("text", 1, SNIPPET_HEAD))
+        .values_list("pk", "head")
+    )
+    deeper = []
+    for hit in hits:
+        head = heads.get(hit.pk) or ""
+        complete = len(head) < SNIPPET_HEAD
+        hit.snippet = snippet(head, pattern, complete=complete)
+        if not hit.snippet:
+            deeper.append(hit)
+    if deeper:
+        # Hits further into a long document: read the whole text of those few.
+        texts = dict(
+            Document.objects.filter(pk__in=[h.pk for h in deeper])
+            .values_list("pk", "text")
+        )
+        for hit in deeper:
+            hit.snippet = snippet(texts.get(hit.pk, ""), pattern)
+
+
+# "Did you mean" looks up every word one edit away: 54 lookups a letter. Longer words are
+# codes, hashes or noise, never a misspelling worth the lookups, and a query's first few
+# rare words are enough to suggest something.
+MAX_SUGGESTED_LENGTH = 40
+MAX_SUGGESTED_WORDS = 4
+
+
+def suggest(backend, parsed: ParsedQuery) -> str:
+    """"Did you mean": the query with each rare word replaced by the commonest word one
+    edit away. The engine looks a word's few hundred candidates up in one call, which
+    stays fast on a large index where an automaton-based corrector is not. Bounded: at
+    most MAX_SUGGESTED_WORDS words of up to MAX_SUGGESTED_LENGTH letters."""
+    words = [w for w in dict.fromkeys(parsed.body_words())
+             if 3 <= len(w) <= MAX_SUGGESTED_LENGTH and w.isalpha()]
+    if not words:
+        return ""
+    frequency = backend.doc_frequency(words)
+    rare = [w for w in words if frequency.get(w, 0) <= 2][:MAX_SUGGESTED_WORDS]
+    corrected = parsed.text()
+    changed = False
+    for word in rare:
+        candidates = sorted(_edits(word))  # sorted: ties go the same way every time
+        counts = backend.doc_frequency(candidates)
+        best, best_count = None, 2
+        for candidate in candidates:
+            count = counts.get(candidate, 0)
+            if count > best_count:
+                best, best_count = candidate, count
+        if best:
+            corrected = re.sub(rf"(?<![\w*]){re.escape(word)}(?![\w*])", best, corrected)
+            changed = True
+    return corrected if changed else ""
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _edits(word: str) -> set[str]:
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = [a + b[1:] for a, b in splits if b]
+    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    replaces = [a + c + b[1:] for a, b in splits if b for c in _LETTERS]
+    inserts = [a + c + b for a, b in splits for c in _LETTERS]
+    return set(deletes + transposes + replaces + inserts) - {word}
