@@ -778,3 +778,20 @@ def test_staff_without_the_delete_permission_cannot_queue_a_delete(client, coden
                        {"post": "yes"}).status_code == 403
     assert not Job.objects.exists()
     assert Filing.objects.exists()
+
+
+def test_an_empty_archive_is_done_with_nothing_stored(admin_client):
+    response = post(admin_client, upload("empty.zip", zip_bytes({})))
+    assert rows(response) == [("done", "empty.zip", "")]
+    assert messages_of(response) == ["The file held no submissions."]
+
+
+def test_a_job_that_gave_up_shows_why(admin_client, database_tasks):
+    response = post(admin_client, upload(TXT, read(TXT)))
+    Job.objects.update(state=Job.State.FAILED,
+                       error="the worker stopped while running it; gave up after 5 attempts")
+    page = admin_client.get(status_url(response))
+    assert rows(page) == [("failed", TXT, "")]
+    assert error_reasons(page) == [
+        "the worker stopped while running it; gave up after 5 attempts"
+    ]

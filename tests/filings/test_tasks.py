@@ -270,6 +270,16 @@ def test_a_run_that_lost_the_job_to_another_writes_nothing(user, settings, monke
     assert job.upload and Path(job.upload.path).exists()  # still there for the other run
 
 
+def test_a_delete_run_again_finds_its_filings_gone_and_is_done(user, settings, ingest_paths):
+    settings.TASKS = IMMEDIATE
+    ingest_paths(corpus_file(TXT))
+    # The second accession stands for a filing the stopped first run already deleted.
+    job = tasks.start_on_filings(Job.Kind.DELETE, [TXT_ACCESSION, "0000000000-00-000001"], user)
+    job.refresh_from_db()
+    assert (job.state, job.counts) == (Job.State.DONE, {"deleted": 2})
+    assert not Filing.objects.exists()
+
+
 # --- Summaries -------------------------------------------------------------------------------
 
 
