@@ -410,6 +410,8 @@ class _TarInfo(tarfile.TarInfo):
 
 def _label(member: str) -> str:
     """A member name safe to print: tarfile keeps undecodable bytes as surrogates."""
+    if member.isascii() and member.isprintable():
+        return member  # nearly every name: no need to look closer
     text = member.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return text.translate(_VISIBLE)
 
