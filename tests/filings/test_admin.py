@@ -103,9 +103,9 @@ def indexed(accession):
     """How many of this filing's documents the search index holds."""
     from whoosh.query import Term
 
-    from search import index
+    from search.backends import whoosh
 
-    with index.open_index().searcher() as searcher:
+    with whoosh.open_index().searcher() as searcher:
         return len(searcher.search(Term("accession", accession), limit=None))
 
 
