@@ -196,3 +196,16 @@ def test_every_option_has_help():
     ours = [a for a in parser._actions if a.dest in ("paths", "workers", "no_progress")]
     assert len(ours) == 3
     assert all(action.help for action in parser._actions)
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_it_says_to_migrate_instead_of_migrating(monkeypatch):
+    # SQLite cannot migrate inside a transaction: the command must not try.
+    monkeypatch.setattr(
+        "django.db.migrations.executor.MigrationExecutor.migration_plan",
+        lambda self, targets, clean_start=False: [("pending", False)],
+    )
+    with pytest.raises(CommandError) as excinfo:
+        call_command("ingest", str(corpus_file(FIXTURE)), stdout=io.StringIO())
+    assert str(excinfo.value) == "the database lacks 1 migrations: run `manage.py migrate` first"
+    assert not Filing.objects.exists()
