@@ -9,12 +9,10 @@ pages' hits, as `highlight()` would mark them, without parsing.
 """
 from __future__ import annotations
 
-import html as _html
+import functools
 import re
 
 from lxml import etree
-
-from filings.pages import TAG
 
 # Past this many hits the rest are left unmarked: a bar saying "hit 3 of 5,000" helps
 # nobody, and marking is the only page work that grows with the document.
@@ -101,21 +99,63 @@ def highlight(html: str, pattern: re.Pattern | None, first: int = 1) -> tuple[st
     return "".join(parts), count
 
 
-# Stands for a tag between two text nodes: not a word character, so a word at either
-# side still ends there, and a match holding it is a match across nodes, which
-# highlight() cannot mark and count() therefore does not count.
-_NODE_BREAK = "\x00"
-
-
 def count(html: str, pattern: re.Pattern | None) -> int:
-    """How many marks highlight() makes in `html`, found with a few passes of C code: the
-    text nodes joined by a separator, matches across a separator left out. Linear in
-    `html`; what a page of a long document costs to count without being shown."""
-    if not html or pattern is None or not pattern.search(html):
+    """How many marks highlight() makes in `html`, found by scanning the markup with
+    `pattern` and skipping the matches inside tags: no parsing, and Python work only per
+    match. Linear in `html`; what a page of a long document costs to count unshown."""
+    if not html or pattern is None:
         return 0
-    text = TAG.sub(_NODE_BREAK, html)
-    if "&" in text:
-        text = _html.unescape(text)
+    folded = _case_folded(pattern)
+    if folded is not None:
+        # A case-insensitive scan is ten times slower than scanning lower-cased text
+        # with a case-sensitive pattern, and the query's words are lower case already.
+        html, pattern = html.lower(), folded
+    if not pattern.search(html):  # highlight() too marks nothing then
+        return 0
+    # Serialized sanitized HTML holds `<` and `>` only in tags (escaped elsewhere, in
+    # attribute values too) and, escaped, only these references. Decoded to characters a
+    # word never holds, a match can no longer cross a tag (a tag name is a word
+    # character away from `<`) and text reads as highlight() reads it.
+    text = (html.replace("&lt;", "\x01").replace("&gt;", "\x01").replace("&quot;", '"')
+            .replace("&#x27;", "'").replace("&#39;", "'").replace("&amp;", "&"))
+    found = in_tags = 0
+    position = known = 0  # whether text[known] is inside a tag: in_tag
+    in_tag = False
+    while found < MAX_HITS:
+        m = pattern.search(text, position)
+        if m is None:
+            break
+        start = m.start()
+        # Each stretch of text is looked at once: linear however many matches.
+        opened, closed = text.rfind("<", known, start), text.rfind(">", known, start)
+        if opened != closed:  # both -1: no tag edge since the last look
+            in_tag = opened > closed
+        known = start
+        if in_tag:
+            in_tags += 1
+            if in_tags > MAX_HITS:  # the query names markup (td, style...): strip it once
+                return _count_in_text_nodes(text, pattern)
+            end = text.find(">", start)
+            position = known = end + 1 if end >= 0 else len(text)
+            in_tag = False
+            continue
+        if m.end() == start or "<" in m.group(0):  # `\W+` ran into a tag: no hit here
+            position = start + 1
+            continue
+        found += 1
+        position = known = m.end()
+    return found
+
+
+# Stands for a tag between two text nodes: not a word character, so a word at either
+# side still ends there; a match holding it crosses nodes, which highlight() never marks.
+_NODE_BREAK = "\x00"
+_ANY_TAG = re.compile(r"<[^<>]*>")
+
+
+def _count_in_text_nodes(text: str, pattern: re.Pattern) -> int:
+    """count() for a pattern that matches markup: the tags replaced first."""
+    text = _ANY_TAG.sub(_NODE_BREAK, text)
     found, position = 0, 0
     while found < MAX_HITS:
         m = pattern.search(text, position)
@@ -124,13 +164,22 @@ def count(html: str, pattern: re.Pattern | None) -> int:
         across = m.group(0).find(_NODE_BREAK)
         if across >= 0:
             position = m.start() + across + 1  # try again from the next node
-            continue
-        if m.end() == m.start():
+        elif m.end() == m.start():
             position = m.end() + 1
-            continue
-        found += 1
-        position = m.end()
+        else:
+            found += 1
+            position = m.end()
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def _case_folded(pattern: re.Pattern) -> re.Pattern | None:
+    """`pattern` without IGNORECASE, to be run on lower-cased text, when that finds the
+    same matches: it is case-insensitive and holds no upper-case letter (no literal, and
+    no `\\W`, `\\S` or `\\D` class that lower-casing the pattern would change)."""
+    if not pattern.flags & re.IGNORECASE or pattern.pattern != pattern.pattern.lower():
+        return None
+    return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
 
 
 def _escape(text: str) -> str:

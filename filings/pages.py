@@ -42,18 +42,11 @@ _PRE = frozenset(("pre", "listing", "xmp", "plaintext", "textarea"))
 _WEIGHT = dict.fromkeys(_CHEAP, 1) | dict.fromkeys(_TABULAR, 10)
 
 
-class _Open:
-    """An element open at some point of the scan. Linked to its parent, so remembering
-    the stack at a candidate cut costs nothing."""
-
-    __slots__ = ("parent", "name", "start", "end", "cost")
-
-    def __init__(self, parent: _Open | None, name: str, start: int, end: int):
-        self.parent = parent
-        self.name = name
-        self.start = start
-        self.end = end
-        self.cost = (parent.cost if parent else 0) + _WEIGHT.get(name, 100)
+# An element open at some point of the scan: (parent, name, start, end, cost), linked
+# to its parent so that remembering the stack at a candidate cut costs nothing, with the
+# cost of cutting inside it and its ancestors. A tuple: millions are made per document.
+_Open = tuple
+_PARENT, _NAME, _START, _END, _COST = range(5)
 
 
 def compute_breaks(html: str, page_chars: int | None = None,
@@ -77,8 +70,9 @@ class _Scanner:
     def run(self) -> list[list]:
         html = self.html
         top: _Open | None = None
+        top_cost = 0
         text_from = 0  # start of the text run before the next tag
-        # The hot loop tests two plain numbers per tag; they change only at a cut.
+        # The hot loop tests plain numbers per tag; they change only at a cut.
         window, limit = self.start + self.low, self.start + self.high
         for m in TAG.finditer(html):
             at, end = m.span()
@@ -89,20 +83,24 @@ class _Scanner:
             name = name.lower()
             if closing:
                 node = top
-                while node is not None and node.name != name:
-                    node = node.parent
+                while node is not None and node[_NAME] != name:
+                    node = node[_PARENT]
                 if node is not None:  # a stray end tag closes nothing
-                    top = node.parent
-                    if end >= window:
+                    top = node[_PARENT]
+                    top_cost = top[_COST] if top is not None else 0
+                    if end >= window and (self.best is None or top_cost <= self.best[2]
+                                          or end > limit):
                         self._consider(end, top)
             elif name in VOID or m.group(0).endswith("/>"):
                 if end >= window:
                     self._consider(at, top)
                     self._consider(end, top)
             else:
-                if at >= window:
+                if at >= window and (self.best is None or top_cost <= self.best[2]
+                                     or at > limit):
                     self._consider(at, top)
-                top = _Open(top, name, at, end)
+                top_cost += _WEIGHT.get(name, 100)
+                top = (top, name, at, end, top_cost)
             if end >= window:
                 window, limit = self.start + self.low, self.start + self.high
             text_from = end
@@ -118,9 +116,9 @@ class _Scanner:
         tags = []
         node = top
         while node is not None:
-            tag = self.html[node.start : node.end]
-            tags.append(tag if len(tag) <= MAX_REOPENED_TAG else f"<{node.name}>")
-            node = node.parent
+            tag = self.html[node[_START] : node[_END]]
+            tags.append(tag if len(tag) <= MAX_REOPENED_TAG else f"<{node[_NAME]}>")
+            node = node[_PARENT]
         return "".join(reversed(tags))
 
     def _consider(self, offset: int, top: _Open | None):
@@ -134,7 +132,7 @@ class _Scanner:
             if self.best is None:
                 self._commit(offset, top)
             return
-        cost = top.cost if top is not None else 0
+        cost = top[_COST] if top is not None else 0
         if self.best is None or cost <= self.best[2]:
             self.best = (offset, top, cost)
 

@@ -88,6 +88,10 @@ def test_marks_of_a_later_page_continue_the_numbers_of_the_earlier_pages():
         ("<p>revenue<b>s</b> revenues</p>", "revenue"),
         ("<pre>" + "revenue " * (MAX_HITS + 5) + "</pre>", "revenue"),
         ("<p>revenue\u00a0growth, &lt;revenue&gt;</p>", "revenue growth"),
+        ("<p>net <b>b</b> net b</p>", '"net b"'),  # a phrase that could run into a tag
+        ('<p title="&quot;td&quot;">td &amp; td</p>', "amp OR quot"),  # references: no
+        ("<table>" + '<tr><td style="width:1px">td</td></tr>' * 3000 + "</table>", "td"),
+        ("<table>" + '<tr><td style="width:1px">x</td></tr>' * 3000 + "</table>", "style"),
     ],
 )
 def test_counting_without_parsing_agrees_with_the_marks_made(html, q):
@@ -98,3 +102,10 @@ def test_counting_without_parsing_agrees_with_the_marks_made(html, q):
 def test_counting_ignores_tags_and_attributes():
     assert count('<a href="#revenue" title="revenue">Total</a><img alt="revenue">', WORD) == 0
     assert count("", WORD) == 0 and count("<p>revenue</p>", None) == 0
+
+
+def test_counting_is_case_insensitive_like_marking_whatever_the_pattern():
+    html = "<p>REVENUE, Revenue &amp; revenue; NET\n<b>Income</b> net income</p>"
+    for pattern in (pattern_for("Revenue"), fallback_pattern("Revenue"),
+                    pattern_for('"net income"'), fallback_pattern('"Net Income"')):
+        assert count(html, pattern) == highlight(html, pattern)[1] > 0
