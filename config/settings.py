@@ -133,6 +133,10 @@ STORAGES = {
     },
 }
 
+# The search engine: "whoosh" (the default: an index directory beside the database) or
+# "postgres" (the index in the PostgreSQL database itself, written in the transaction
+# that stores a filing). After switching, run `manage.py rebuild_index`.
+SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh").strip().lower() or "whoosh"
 # The Whoosh index directory. Web processes only read it.
 SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR", DATA_DIR / "index")).resolve()
 

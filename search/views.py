@@ -293,6 +293,8 @@ def opensearch(request):
 def _companies(text):
     """Companies for a name, former name or CIK: names that start with the text first."""
     text = (text or "").strip()[:200]
+    if "\x00" in text:  # no name holds one, and PostgreSQL cannot even compare it
+        return Company.objects.none()
     matches = Company.objects.matching(text).prefetch_related("former_names")
     if not text:
         return matches

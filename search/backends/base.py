@@ -121,6 +121,9 @@ def company_ciks(text: str, messages: list[str]) -> list[str]:
     from filings.models import Company
 
     text = text.strip()
+    if "\x00" in text:  # no name holds one (and PostgreSQL cannot compare it)
+        messages.append(f"No company name contains {text!r}.")
+        return []
     if text.isdigit():
         return [text.lstrip("0") or "0"]
     ciks = list(Company.objects.matching(text).values_list("cik", flat=True)[:1000])

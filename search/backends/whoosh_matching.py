@@ -8,7 +8,6 @@ asks Whoosh. (Moved here from `search/matching.py`, unchanged.)
 """
 from __future__ import annotations
 
-from bisect import bisect_left
 from itertools import accumulate
 from operator import add
 from pickle import loads
@@ -19,6 +18,8 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query import spans
 from whoosh.scoring import BM25F, bm25
+
+from search.positions import spans_near as _spans_near
 
 # A range or prefix over a column-backed ID field with more terms than this is matched
 # by reading the column (one pass in memory) instead of one posting list per term: a
@@ -356,52 +357,6 @@ def _consecutive(values: list[bytes]) -> bool:
         if not starts:
             return False
     return bool(starts)
-
-
-def _spans_near(positions: list[list[int]], slop: int, ordered: bool, mindist: int) -> bool:
-    """whoosh.query.spans.SpanNear2Matcher._get_spans, on (start, end) tuples: whether
-    the words' spans chain, each within `slop` (and at least `mindist`) of the span so
-    far."""
-    if len(positions) == 2:
-        return _pair_near(positions[0], positions[1], slop, ordered, mindist)
-    aspans = [(p, p) for p in positions[0]]
-    last = len(positions) - 1
-    for i, bpositions in enumerate(positions[1:], 1):
-        spans = set()
-        for start, end in aspans:
-            j = bisect_left(bpositions, start if ordered else max(0, start - slop))
-            while j < len(bpositions):
-                b = bpositions[j]
-                j += 1
-                if b < start - slop or (ordered and start > b):
-                    continue
-                if b > end + slop:
-                    break
-                dist = 0 if start <= b <= end else (b - end if end < b else start - b)
-                if mindist <= dist <= slop:
-                    if i == last:
-                        return True  # one span through every word is enough
-                    spans.add((min(start, b), max(end, b)))
-        if not spans:
-            return False
-        aspans = sorted(spans)
-    return bool(aspans)
-
-
-def _pair_near(a_positions, b_positions, slop, ordered, mindist) -> bool:
-    """_spans_near of two words: some a and b with mindist <= |b - a| <= slop (and
-    a <= b when ordered). Unordered, the test is symmetric: the shorter list is walked
-    and the longer one bisected."""
-    if not ordered and len(b_positions) < len(a_positions):
-        a_positions, b_positions = b_positions, a_positions
-    count = len(b_positions)
-    for a in a_positions:
-        j = bisect_left(b_positions, a if ordered else a - slop)
-        while j < count and b_positions[j] <= a + slop:
-            if abs(b_positions[j] - a) >= mindist:
-                return True
-            j += 1
-    return False
 
 
 def _position_list(value: bytes) -> list[int]:

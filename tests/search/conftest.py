@@ -1,6 +1,10 @@
 """A small real corpus, ingested once for this package through the real pipeline, for the
-search tests that only read. Tests that change filings use their own (per-test) index."""
+search tests that only read, indexed by every search engine the database allows. Tests
+that change filings use their own (per-test) index. Tests that search take the
+`search_backend` fixture (through `corpus` or `api`): they run once per engine, the
+PostgreSQL engine skipped where the database is not PostgreSQL."""
 import pytest
+from django.db import connection
 from django.test import override_settings
 
 from tests.conftest import corpus_file
@@ -19,6 +23,29 @@ CORPUS_FILES = [
     "0000320193-24-000061.txt",
 ]
 ACCESSIONS = [name.removesuffix(".txt") for name in CORPUS_FILES]
+BACKENDS = ["whoosh", "postgres"]
+
+
+def available_backends() -> list[str]:
+    return [b for b in BACKENDS if b != "postgres" or connection.vendor == "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def search_backend(request, settings):
+    """Each search engine in turn (SEARCH_BACKEND)."""
+    if request.param not in available_backends():
+        pytest.skip("the postgres search backend needs PostgreSQL (set DATABASE_URL)")
+    settings.SEARCH_BACKEND = request.param
+    return request.param
+
+
+def each_backend(names=None):
+    """(name, engine) of every engine the database allows."""
+    from search import backends
+
+    for name in names or available_backends():
+        with override_settings(SEARCH_BACKEND=name):
+            yield name, backends.get()
 
 
 # Package scope: the corpus is removed again when tests/search is done, so tests of other
@@ -44,15 +71,20 @@ def django_db_setup(django_db_setup, django_db_blocker, search_dirs):
     with django_db_blocker.unblock(), override_settings(**search_dirs):
         summary = ingest(read_sources(paths))
         assert summary.failed == 0, [str(o) for o in summary.outcomes]
+        # The ingest indexed with the configured engine; every other one catches up.
+        for _name, engine in each_backend():
+            engine.update_filings(ACCESSIONS)
     yield
     with django_db_blocker.unblock():
         Filing.objects.all().delete()
         Company.objects.all().delete()
+        for _name, engine in each_backend([b for b in available_backends() if b != "whoosh"]):
+            engine.remove_filings(ACCESSIONS)
 
 
 @pytest.fixture
-def corpus(db, settings, search_dirs):
-    """The session corpus and its index (read-only)."""
+def corpus(db, settings, search_dirs, search_backend):
+    """The session corpus and its index (read-only), searched with each engine."""
     from filings.models import Filing
 
     for name, value in search_dirs.items():

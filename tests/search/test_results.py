@@ -144,6 +144,21 @@ def test_paging_edges(client, api):
     assert client.get("/search/", {"q": "revenue", "page": "x"}).status_code == 200
 
 
+@pytest.mark.parametrize("params", [{"q": "revenue"}, {"q": "revenue", "sort": "oldest"},
+                                    {"form": "10-Q", "view": "documents"},
+                                    {"q": "stock", "view": "documents"}])
+def test_pages_cover_every_result_once_in_one_order(api, params):
+    whole = api(**params, per_page=100)
+    assert 3 < whole["total"] <= 100
+    seen = []
+    for number in range(1, -(-whole["total"] // 2) + 1):
+        page = api(**params, per_page=2, page=number)
+        assert page["total"] == whole["total"]
+        seen += [(r["accession_number"], r["sequence"]) for r in page["results"]]
+    assert seen == [(r["accession_number"], r["sequence"]) for r in whole["results"]]
+    assert len(set(seen)) == len(seen) == whole["total"]
+
+
 @pytest.mark.parametrize("q", ["revenue", '"net sales"', "macint*", '"stock option"~5',
                                "shareholder OR macintosh", "revenue -macintosh"])
 def test_every_snippet_holds_a_highlighted_hit(api, q):

@@ -1,0 +1,707 @@
+"""The PostgreSQL engine: the index lives in the application database, next to the filings,
+and is written in the transaction that stores them (`transactional`).
+
+Two tables, made by the `search` app's migration (on PostgreSQL only):
+
+- `search_entry`: one row per index entry (`search.index.entries_for`): the filing's
+  metadata as columns and arrays (filters, facets, sorting, display), and `words`, a
+  `tsvector` of every word of the text as `search.index.words` finds them (never
+  PostgreSQL's text parser, which splits `10-K` and `EX-10.1` its own way). Its
+  positions are not places in the text: a word holds positions 1..min(tf, TF_CAP), so
+  `ts_rank` gives back its frequency for BM25. `company` holds the names' words.
+- `search_chunk`: the same words with their real positions, a window of the text at a
+  time. A `tsvector` keeps at most 16,383 positions and 256 per word, so one vector per
+  document would lose phrase matches in long filings; each chunk stays within both
+  limits and overlaps the next by OVERLAP words, so a phrase of up to `span` words (the
+  entry's smallest overlap) lies whole in some chunk, where `<->` decides it exactly.
+  Longer phrases, and proximity of three or more words, are decided in Python from the
+  chunks' positions, which are complete.
+
+Reading: the query's AST and the filters become one SQL condition; ranking (BM25 over
+the `words` frequencies), totals, grouping by filing, facets and paging are one SQL
+statement; a page's fields a second. Snippets stay the product's own (`search.results`).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections import Counter
+from collections.abc import Iterable
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
+
+from search.backends.base import (
+    FACET_SIZE,
+    SNIPPETS_PER_FILING,
+    YEAR_FACET_SIZE,
+    ResultPage,
+    SearchBackend,
+    company_ciks,
+)
+from search.index import entries_for, words
+from search.positions import spans_near
+from search.query import Clause, ParsedQuery
+from search.results import Group, Hit
+
+MAX_POSITIONS = 16383  # positions a tsvector holds (PostgreSQL's MAXENTRYPOS - 1)
+MAX_OCCURRENCES = 256  # positions a tsvector keeps per word (MAXNUMPOS)
+CHUNK_BYTES = 500_000  # well under a tsvector's 1 MB
+OVERLAP = 512  # words shared by neighbouring chunks: the longest phrase they decide
+WORDS_BYTES = 900_000  # an entry's `words` vector past this: decided from its chunks
+TF_CAP = 32  # frequencies past this add little to BM25 and only cost bytes to read
+LONG_WORD = 400  # bytes: a longer word is stored as a surrogate (tsvector words < 2 KB)
+EVERY_SPAN = 2**31 - 1  # an entry in one chunk decides phrases of any length
+K1, B = 1.2, 0.75  # BM25, as Whoosh's BM25F defaults
+ZETA2 = math.pi**2 / 6
+_POSITIONS = [""] + [""] + [":" + ",".join(map(str, range(1, k + 1))) for k in range(2, 65)]
+
+
+# --- Analysis: the product's words as tsvector text ----------------------------------------
+
+
+def lexeme(word: str) -> str:
+    """The word as stored: itself, or for a word too long for a tsvector, its start and a
+    digest (never a real word: '#' is not a word character), the same in queries."""
+    if len(word) * 4 <= LONG_WORD or len(word.encode()) <= LONG_WORD:
+        return word
+    head = word.encode()[:200].decode("utf-8", "ignore")
+    return f"{head}#{hashlib.sha1(word.encode()).hexdigest()[:16]}"
+
+
+def analyse(text: str) -> list[str]:
+    tokens = words(text)
+    if tokens and max(map(len, tokens)) * 4 > LONG_WORD:
+        tokens = [lexeme(t) for t in tokens]
+    return tokens
+
+
+def quoted(word: str) -> str:
+    """A word as a tsvector or tsquery item. Words are `\\w` characters and dots, so
+    quoting them needs no escapes."""
+    return f"'{lexeme(word)}'"
+
+
+def frequency_vector(tokens: list[str]) -> str | None:
+    """The `words` vector: every word with positions 1..min(tf, TF_CAP) (none for a word
+    seen once); None when it would not fit in WORDS_BYTES."""
+    counts = Counter(tokens)
+    parts = []
+    size = 0  # a tsvector's bytes: an entry, the word, its positions (characters count 4)
+    for word, n in counts.items():
+        k = min(n, TF_CAP)
+        size += 4 * len(word) + 8 + (2 * k if k > 1 else 0)
+        parts.append(f"'{word}'{_POSITIONS[k]}")
+    if size > WORDS_BYTES:
+        exact = sum(len(w.encode()) + 8 + (2 * min(n, TF_CAP) if n > 1 else 0)
+                    for w, n in counts.items())
+        if exact > WORDS_BYTES:
+            return None
+    return " ".join(parts)
+
+
+def chunk_vectors(tokens: list[str]) -> tuple[list[tuple[int, str]], int]:
+    """([(start, vector text)], span): the words with their positions, a window at a time,
+    each within a tsvector's limits; neighbouring windows share up to OVERLAP words and
+    `span` is the fewest shared (EVERY_SPAN for one window)."""
+    chunks = []
+    span = EVERY_SPAN
+    start, count = 0, len(tokens)
+    while start < count:
+        positions: dict[str, list[int]] = {}
+        size = 0
+        end = start
+        limit = min(count, start + MAX_POSITIONS)
+        while end < limit:
+            word = tokens[end]
+            where = positions.get(word)
+            if where is None:
+                size += len(word) * 4 + 8
+                if size > CHUNK_BYTES:
+                    break
+                positions[word] = [end - start + 1]
+            elif len(where) == MAX_OCCURRENCES:
+                break
+            else:
+                where.append(end - start + 1)
+            size += 2
+            end += 1
+        chunks.append((start, " ".join(
+            f"'{w}':{','.join(map(str, p))}" for w, p in positions.items()
+        )))
+        if end >= count:
+            break
+        # A window holds at least MAX_OCCURRENCES words, so half of it always moves on.
+        overlap = min(OVERLAP, (end - start) // 2)
+        span = min(span, overlap)
+        start = end - overlap
+    return chunks, span
+
+
+# --- Writing -------------------------------------------------------------------------------
+
+_INSERT_ENTRY = """
+INSERT INTO search_entry (
+    accession, sequence, document_id, form, doc_type, filename, description, filed, year,
+    period, cik, sic, state_inc, state_loc, item, file_number, parties, company_names,
+    length, words, company, complete, span
+) VALUES (
+    %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s::text[], %s::text[], %s::text[],
+    %s::text[], %s, %s::jsonb, %s, %s, %s::tsvector, %s::tsvector, %s, %s
+) RETURNING id
+"""
+_INSERT_CHUNK = (
+    "INSERT INTO search_chunk (entry_id, field, start, words) VALUES (%s, %s, %s, %s::tsvector)"
+)
+
+
+def _write(cursor, entry: dict) -> int:
+    """Insert one entry and its chunks; returns the bytes of text indexed."""
+    body = analyse(entry["body"])
+    names = analyse(entry["company"])
+    body_vector = frequency_vector(body)
+    name_vector = frequency_vector(names)
+    complete = body_vector is not None and name_vector is not None
+    body_chunks, body_span = chunk_vectors(body)
+    name_chunks, name_span = chunk_vectors(names)
+    cursor.execute(_INSERT_ENTRY, [
+        entry["accession"], entry["sequence"], entry["pk"], entry["form"], entry["doc_type"],
+        entry["filename"] or "", entry["description"] or "", entry["filed"], entry["year"],
+        entry["period"], entry["cik"].split(), entry["sic"].split(),
+        entry["state_inc"].split(), entry["state_loc"].split(), entry["item"].split(),
+        entry["file_number"], json.dumps(entry["parties"]), entry["company"], len(body),
+        body_vector if complete else "", name_vector if complete else "", complete,
+        min(body_span, name_span),
+    ])
+    entry_id = cursor.fetchone()[0]
+    rows = [(entry_id, "b", start, text) for start, text in body_chunks]
+    rows += [(entry_id, "c", start, text) for start, text in name_chunks]
+    if rows:
+        cursor.executemany(_INSERT_CHUNK, rows)
+    return len(entry["body"].encode("utf-8"))
+
+
+# --- Reading: the AST and the filters as SQL -----------------------------------------------
+
+# A part of a statement: SQL text with %s placeholders, and their values in order.
+Part = tuple[str, list]
+
+
+def _all(parts: list[Part], glue: str, empty: str) -> Part:
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return empty, []
+    if len(parts) == 1:
+        return parts[0]
+    return "(" + glue.join(p[0] for p in parts) + ")", [v for p in parts for v in p[1]]
+
+
+def _tf(rank: str) -> str:
+    """A word's frequency back from `ts_rank` with unit weights over its positions
+    1..k: tsrank.c's calc_rank_or gives H(k)/ζ(2), H(k) = Σ 1/j² ≈ ζ(2) - 1/(k + ½).
+    A prefix sums several words: capped."""
+    return (f"least({TF_CAP}, greatest(0, round(1 / ({ZETA2!r} * "
+            f"(1 - least({rank}, 0.9999))) - 0.5)))")
+
+
+class _Translation:
+    """One search's SQL: the condition on `search_entry e`, and its BM25 score."""
+
+    def __init__(self, cursor, parsed: ParsedQuery, filters, messages: list[str]):
+        self.cursor = cursor
+        self.parsed = parsed
+        self.filters = filters
+        self.messages = messages
+        # Entries whose `words` vector did not fit: their words are tested in the chunks.
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM search_entry WHERE NOT complete)")
+        self.incomplete = cursor.fetchone()[0]
+        self.filter = self._filters()
+        self.condition = _all([self.filter, self._query()], " AND ", "TRUE")
+
+    # --- The words ----------------------------------------------------------------------
+
+    def _query(self) -> Part | None:
+        parsed = self.parsed
+        if parsed.is_empty:
+            return None
+        groups = [_all([self._clause(c) for c in g], " OR ", "FALSE") for g in parsed.groups]
+        excluded = [self._clause(c) for c in parsed.excluded]
+        parts = groups + [("NOT " + sql, params) for sql, params in excluded]
+        return _all(parts, " AND ", "TRUE")
+
+    def _clause(self, c: Clause) -> Part:
+        if c.field == "form":
+            value = " ".join(c.words).upper()
+            if c.kind == "prefix":
+                return "starts_with(e.form, %s)", [value]
+            return "e.form = %s", [value]
+        if c.field == "type":
+            return _doc_type(" ".join(c.words))
+        if c.field == "cik":
+            return "e.cik @> ARRAY[%s]::text[]", [c.words[0]]
+        return self._text(c)
+
+    def _text(self, c: Clause) -> Part:
+        """A clause over the body or the company names: decided on the entry's vector,
+        or on its chunks for an incomplete entry."""
+        vector, field = ("e.words", "b") if c.field == "body" else ("e.company", "c")
+        if c.kind in ("word", "prefix"):
+            query = quoted(c.words[0]) + (":*" if c.kind == "prefix" else "")
+            fast = (f"{vector} @@ %s::tsquery", [query])
+            slow = _in_chunks(field, query)
+        else:
+            every = " & ".join(quoted(w) for w in dict.fromkeys(c.words))
+            where = self._positional(c, field, vector, every)
+            fast = _all([(f"{vector} @@ %s::tsquery", [every]), where], " AND ", "TRUE")
+            slow = _all([*(_in_chunks(field, quoted(w)) for w in dict.fromkeys(c.words)),
+                         where], " AND ", "TRUE")
+        if not self.incomplete:
+            return fast
+        return _all([_all([("e.complete", []), fast], " AND ", ""),
+                     _all([("NOT e.complete", []), slow], " AND ", "")], " OR ", "")
+
+    def _positional(self, c: Clause, field: str, vector: str, every: str) -> Part:
+        """Where the clause's words stand as it asks: in some chunk, by tsquery (entries
+        whose chunks overlap enough), or as confirmed in Python from the positions."""
+        if c.kind == "phrase":
+            needed = len(c.words)
+            query = " <-> ".join(quoted(w) for w in c.words)
+        elif len(c.words) == 2:
+            needed = c.slop + 1
+            a, b = (quoted(w) for w in c.words)
+            pairs = [(a, b)] if a == b else [(a, b), (b, a)]
+            query = " | ".join(f"({x} <{k}> {y})" for k in range(1, c.slop + 1)
+                               for x, y in pairs)
+        else:
+            needed, query = None, None  # chained spans: Python decides every candidate
+        parts = []
+        if query is not None:
+            parts.append((
+                "(e.span >= %s AND EXISTS (SELECT 1 FROM search_chunk c WHERE "
+                "c.entry_id = e.id AND c.field = %s AND c.words @@ %s::tsquery))",
+                [needed, field, query],
+            ))
+        confirmed = self._confirmed(c, field, vector, every, needed)
+        if confirmed:
+            parts.append(("e.id = ANY(%s::bigint[])", [confirmed]))
+        return _all(parts, " OR ", "FALSE")
+
+    def _confirmed(self, c, field, vector, every, needed) -> list[int]:
+        """The candidates (every word present, and overlapping too little for the
+        tsquery test when there is one) where the positions show the clause holds."""
+        conditions = [self.filter, (f"{vector} @@ %s::tsquery", [every])]
+        if self.incomplete:
+            conditions[1] = _all([
+                ("e.complete", []), conditions[1]], " AND ", "")
+            slow = _all([("NOT e.complete", []),
+                         *(_in_chunks(field, quoted(w)) for w in dict.fromkeys(c.words))],
+                        " AND ", "")
+            conditions[1] = _all([conditions[1], slow], " OR ", "")
+        if needed is not None:
+            conditions.append(("e.span < %s", [needed]))
+        sql, params = _all(conditions, " AND ", "TRUE")
+        self.cursor.execute(f"SELECT e.id FROM search_entry e WHERE {sql}", params)
+        candidates = [row[0] for row in self.cursor.fetchall()]
+        if not candidates:
+            return []
+        positions = _positions(self.cursor, candidates, field, [lexeme(w) for w in c.words])
+        found = []
+        for entry_id in candidates:
+            where = positions.get(entry_id, {})
+            lists = [where.get(lexeme(w), []) for w in c.words]
+            if not all(lists):
+                continue
+            if c.kind == "phrase":
+                holds = _consecutive(lists)
+            else:
+                holds = spans_near(lists, c.slop, False, 1)
+            if holds:
+                found.append(entry_id)
+        return found
+
+    # --- The filters --------------------------------------------------------------------
+
+    def _filters(self) -> Part | None:
+        req = self.filters
+        parts = []
+        forms = _storable(req.form_set())
+        if req.form_set():
+            parts.append(("e.form = ANY(%s::text[])", [forms]))
+        if req.doc_types:
+            parts.append(_all([_doc_type(d) for d in _storable(req.doc_types)], " OR ", "FALSE"))
+        if req.company:
+            ciks = company_ciks(req.company, self.messages)
+            parts.append(("e.cik && %s::text[]", [ciks]) if ciks else ("FALSE", []))
+        if req.filed_from or req.filed_to:
+            # As Whoosh's range over the field: an entry without a date is in no range.
+            parts.append(("e.filed <> ''", []))
+            if req.filed_from:
+                parts.append(("e.filed >= %s", [req.filed_from.isoformat()]))
+            if req.filed_to:
+                parts.append(("e.filed <= %s", [req.filed_to.isoformat()]))
+        for column, values in (("sic", req.sic), ("state_inc", req.state_inc),
+                               ("state_loc", req.state_loc), ("item", req.items)):
+            if values:
+                parts.append((f"e.{column} && %s::text[]", [_storable(values)]))
+        return _all(parts, " AND ", "TRUE") if parts else None
+
+    # --- Ranking ------------------------------------------------------------------------
+
+    def score(self) -> Part:
+        """BM25 over the positive body words (a phrase's and a proximity's words each
+        count, a prefix counts as one word), from the `words` frequencies."""
+        terms = []
+        for group in self.parsed.groups:
+            for c in group:
+                if c.field != "body":
+                    continue
+                if c.kind == "prefix":
+                    terms.append(quoted(c.words[0]) + ":*")
+                else:
+                    terms.extend(quoted(w) for w in c.words)
+        terms = list(dict.fromkeys(terms))
+        if not terms:
+            return "0", []
+        total, average = _statistics(self.cursor)
+        self.cursor.execute(
+            "SELECT (SELECT count(*) FROM search_entry e WHERE e.words @@ t::tsquery) "
+            "FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n", [terms])
+        frequencies = [row[0] for row in self.cursor.fetchall()]
+        norm = f"({K1!r} * ({1 - B!r} + {B!r} * e.length / {max(average, 1.0)!r}))"
+        sql, params = [], []
+        for term, df in zip(terms, frequencies, strict=True):
+            idf = math.log(total / (df + 1)) + 1 if total else 1.0
+            tf = _tf("ts_rank('{1,1,1,1}', w.words, %s::tsquery, 0)")
+            sql.append(f"{idf!r} * {tf} * {K1 + 1!r} / ({tf} + {norm})")
+            params += [term, term]
+        return " + ".join(sql), params
+
+
+def _storable(values) -> list[str]:
+    """Filter values PostgreSQL can take: text never holds NUL, so a value with one
+    matches nothing (as on Whoosh) and is left out."""
+    return [v for v in values if "\x00" not in v]
+
+
+def _doc_type(value: str) -> Part:
+    """`EX-10` matches EX-10 and EX-10.1, EX-10.2...; never EX-100."""
+    value = value.strip().upper()
+    return "(e.doc_type = %s OR starts_with(e.doc_type, %s))", [value, value + "."]
+
+
+def _in_chunks(field: str, query: str) -> Part:
+    return ("EXISTS (SELECT 1 FROM search_chunk c WHERE c.entry_id = e.id AND c.field = %s "
+            "AND c.words @@ %s::tsquery)", [field, query])
+
+
+def _positions(cursor, entries: list[int], field: str, lexemes: list[str]) -> dict:
+    """{entry: {word: ascending positions in the whole text}} from the chunks (which
+    repeat the words they share: each position is kept once)."""
+    cursor.execute(
+        "SELECT c.entry_id, c.start, u.lexeme, u.positions FROM search_chunk c, "
+        "unnest(c.words) u WHERE c.entry_id = ANY(%s::bigint[]) AND c.field = %s "
+        "AND u.lexeme = ANY(%s::text[])", [entries, field, list(set(lexemes))])
+    found: dict[int, dict[str, set]] = {}
+    for entry_id, start, word, positions in cursor.fetchall():
+        found.setdefault(entry_id, {}).setdefault(word, set()).update(
+            start + p - 1 for p in positions
+        )
+    return {e: {w: sorted(p) for w, p in ws.items()} for e, ws in found.items()}
+
+
+def _consecutive(lists: list[list[int]]) -> bool:
+    """Whether the words occur in order at consecutive positions."""
+    starts = set(lists[0])
+    for offset, positions in enumerate(lists[1:], 1):
+        starts &= {p - offset for p in positions}
+        if not starts:
+            return False
+    return bool(starts)
+
+
+_stats: tuple[float, int, float] | None = None
+STATISTICS_SECONDS = 60  # how long a process reuses the collection's size for BM25
+
+
+def _statistics(cursor) -> tuple[int, float]:
+    """(entries, average body length): BM25's collection figures, read at most once a
+    minute (they move slowly, and reading them scans the table)."""
+    global _stats
+    now = time.monotonic()
+    if _stats is None or now - _stats[0] > STATISTICS_SECONDS:
+        cursor.execute("SELECT count(*), coalesce(avg(length), 0) FROM search_entry")
+        total, average = cursor.fetchone()
+        _stats = (now, int(total), float(average))
+    return _stats[1], _stats[2]
+
+
+_ORDER = {
+    "relevance": "score DESC, id",
+    "newest": "filed DESC, accession DESC, sequence",
+    "oldest": "filed, accession, sequence",
+}
+_FIELDS = (
+    "e.id, e.accession, e.sequence, e.document_id, e.form, e.doc_type, e.filename, "
+    "e.description, e.filed, e.period, array_to_string(e.cik, ' '), e.parties::text, "
+    "array_to_string(e.sic, ' '), array_to_string(e.state_inc, ' '), "
+    "array_to_string(e.state_loc, ' '), array_to_string(e.item, ' '), e.file_number"
+)
+
+
+def _hits(cursor, ids: list[int], scores: dict[int, float]) -> dict[int, Hit]:
+    cursor.execute(f"SELECT {_FIELDS} FROM search_entry e WHERE e.id = ANY(%s::bigint[])",
+                   [ids])
+    hits = {}
+    for (entry_id, accession, sequence, pk, form, doc_type, filename, description, filed,
+         period, cik, parties, sic, state_inc, state_loc, item, file_number) in cursor:
+        hits[entry_id] = Hit({
+            "id": f"{accession}/{sequence}", "pk": pk, "accession": accession,
+            "sequence": sequence, "form": form, "doc_type": doc_type, "filename": filename,
+            "description": description, "filed": filed, "period": period, "cik": cik,
+            "parties": json.loads(parties), "sic": sic, "state_inc": state_inc,
+            "state_loc": state_loc, "item": item, "file_number": file_number,
+        }, scores.get(entry_id, 0.0))
+    return hits
+
+
+def _facet(source: str, value: str, order: str, limit: int, multi: bool = False) -> str:
+    rows = (f"SELECT v, count(*) AS n FROM {source}, unnest({source}.{value}) AS v GROUP BY v"
+            if multi else
+            f"SELECT {value} AS v, count(*) AS n FROM {source} WHERE {value} <> '' GROUP BY v")
+    return (f"(SELECT coalesce(json_agg(json_build_array(v, n) ORDER BY {order}), '[]') "
+            f"FROM ({rows} ORDER BY {order} LIMIT {limit}) f)")
+
+
+_FACETS = {
+    "form": ("form", "n DESC, v", FACET_SIZE, False, "leaders"),
+    "company": ("cik", "n DESC, v", FACET_SIZE, True, "leaders"),
+    "year": ("year", "v DESC", YEAR_FACET_SIZE, False, "leaders"),
+    "doc_type": ("doc_type", "n DESC, v", FACET_SIZE, False, "m"),
+    "state_loc": ("state_loc", "n DESC, v", FACET_SIZE, True, "leaders"),
+}
+
+
+class PostgresBackend(SearchBackend):
+    transactional = True
+
+    def __init__(self):
+        if connection.vendor != "postgresql":
+            raise ImproperlyConfigured(
+                "SEARCH_BACKEND=postgres needs PostgreSQL as the database (DATABASE_URL)."
+            )
+
+    # --- Write side ----------------------------------------------------------------------
+
+    def update_filings(self, accessions):
+        accessions = sorted({a for a in accessions if a})
+        if not accessions:
+            return
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM search_entry WHERE accession = ANY(%s::text[])",
+                           [accessions])
+            for entry in entries_for(accessions):
+                _write(cursor, entry)
+
+    def remove_filings(self, accessions):
+        accessions = sorted({a for a in accessions if a})
+        if accessions:
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM search_entry WHERE accession = ANY(%s::text[])",
+                               [accessions])
+
+    def rebuild(self, workers=1, batch=200, progress=None) -> dict:
+        """Every filing afresh, in one transaction: searches keep reading the old rows
+        until it commits; writers of the index (ingests) wait for it."""
+        from filings.models import Filing
+
+        started = time.monotonic()
+        stats = {"filings": 0, "documents": 0, "bytes": 0}
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE search_entry IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute("DELETE FROM search_entry")
+            accessions = list(Filing.objects.order_by("accession_number")
+                              .values_list("accession_number", flat=True))
+            stats["filings"] = len(accessions)
+            for start in range(0, len(accessions), batch):
+                chunk = accessions[start : start + batch]
+                for entry in entries_for(chunk):
+                    stats["bytes"] += _write(cursor, entry)
+                    stats["documents"] += 1
+                if progress:
+                    progress(len(chunk))
+        cursor_stats_reset()
+        stats["seconds"] = time.monotonic() - started
+        return stats
+
+    def document_count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM search_entry")
+            return cursor.fetchone()[0]
+
+    def entry_ids(self):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT accession || '/' || sequence FROM search_entry")
+            return [row[0] for row in cursor.fetchall()]
+
+    def warm(self):
+        connection.ensure_connection()
+
+    # --- Read side -----------------------------------------------------------------------
+
+    def _matches(self, cursor, parsed, filters, sort, messages) -> Part:
+        """The `m` relation: every match, with what ordering and facets need."""
+        sql = _Translation(cursor, parsed, filters, messages)
+        score, params = sql.score() if sort == "relevance" else ("0", [])
+        condition, condition_params = sql.condition
+        # `w` reads each entry's words once however many words are scored.
+        source = "search_entry e"
+        if sort == "relevance" and score != "0":
+            source += " CROSS JOIN LATERAL (SELECT e.words || ''::tsvector AS words OFFSET 0) w"
+        return (
+            f"SELECT e.id, e.accession, e.sequence, e.filed, e.form, e.year, e.doc_type, "
+            f"e.cik, e.state_loc, ({score})::float8 AS score FROM {source} WHERE {condition}",
+            params + condition_params,
+        )
+
+    def search(self, parsed, filters, *, sort, view, page, per_page, facets=True):
+        messages: list[str] = []
+        order = _ORDER[sort]
+        grouped = view == "filings"
+        with _snapshot(), connection.cursor() as cursor:
+            matches, params = self._matches(cursor, parsed, filters, sort, messages)
+            ctes = [f"m AS MATERIALIZED ({matches})"]
+            if grouped:
+                ctes.append(
+                    "r AS MATERIALIZED (SELECT m.*, row_number() OVER (PARTITION BY accession "
+                    f"ORDER BY {order}) AS k, count(*) OVER (PARTITION BY accession) AS n "
+                    "FROM m)")
+                ctes.append("leaders AS (SELECT * FROM r WHERE k = 1)")
+                ctes.append(
+                    f"page AS (SELECT accession, n, row_number() OVER (ORDER BY {order}) AS o "
+                    f"FROM leaders ORDER BY {order} LIMIT %s OFFSET %s)")
+                columns = [
+                    "(SELECT count(*) FROM leaders)",
+                    "(SELECT coalesce(json_agg(json_build_array(r.accession, r.id, r.score, "
+                    "page.n) ORDER BY page.o, r.k), '[]') FROM r JOIN page USING (accession) "
+                    f"WHERE r.k <= {SNIPPETS_PER_FILING})",
+                ]
+            else:
+                ctes.append("leaders AS (SELECT * FROM m)")
+                ctes.append(f"page AS (SELECT id, score, row_number() OVER (ORDER BY {order}) "
+                            f"AS o FROM m ORDER BY {order} LIMIT %s OFFSET %s)")
+                columns = [
+                    "(SELECT count(DISTINCT accession) FROM m)",
+                    "(SELECT coalesce(json_agg(json_build_array(id, score) ORDER BY o), '[]') "
+                    "FROM page)",
+                ]
+            params += [per_page, max(0, (page - 1) * per_page)]
+            names = list(_FACETS) if facets else []
+            columns += [_facet(spec[4], spec[0], spec[1], spec[2], spec[3])
+                        for spec in (_FACETS[n] for n in names)]
+            cursor.execute(
+                "WITH " + ", ".join(ctes) + " SELECT (SELECT count(*) FROM m), "
+                + ", ".join(columns), params)
+            row = cursor.fetchone()
+            documents, filings, items = row[0], row[1], _json(row[2])
+            found = ResultPage(documents=documents, filings=filings, messages=messages)
+            found.facets = {n: [(v, c) for v, c in _json(value)]
+                            for n, value in zip(names, row[3:], strict=True)}
+            if grouped:
+                scores = {entry_id: score for _, entry_id, score, _ in items}
+                hits = _hits(cursor, list(scores), scores)
+                groups: dict[str, Group] = {}
+                for accession, entry_id, _, count in items:
+                    group = groups.setdefault(accession, Group(accession, [], count))
+                    if entry_id in hits:
+                        group.hits.append(hits[entry_id])
+                found.items = [g for g in groups.values() if g.hits]
+            else:
+                scores = {entry_id: score for entry_id, score in items}
+                hits = _hits(cursor, list(scores), scores)
+                found.items = [hits[i] for i in scores if i in hits]
+        return found
+
+    def iter_results(self, parsed, filters, *, sort, view, batch=500):
+        order = _ORDER[sort]
+        with _snapshot(), connection.cursor() as cursor:
+            matches, params = self._matches(cursor, parsed, filters, sort, [])
+            if view == "filings":
+                cursor.execute(
+                    f"WITH m AS MATERIALIZED ({matches}), r AS (SELECT m.*, row_number() "
+                    f"OVER (PARTITION BY accession ORDER BY {order}) AS k, count(*) OVER "
+                    f"(PARTITION BY accession) AS n FROM m) SELECT id, n FROM r WHERE k = 1 "
+                    f"ORDER BY {order}", params)
+            else:
+                cursor.execute(f"WITH m AS MATERIALIZED ({matches}) SELECT id, 1 FROM m "
+                               f"ORDER BY {order}", params)
+            units = cursor.fetchall()
+        # Memory holds the ordered list of matching entry ids, never every result's fields.
+        for start in range(0, len(units), batch):
+            part = units[start : start + batch]
+            with connection.cursor() as cursor:
+                hits = _hits(cursor, [i for i, _ in part], {})
+            for entry_id, count in part:
+                hit = hits.get(entry_id)
+                if hit is None:  # removed since: re-ingested or deleted
+                    continue
+                yield Group(hit.accession, [hit], count) if view == "filings" else hit
+
+    def doc_frequency(self, words: Iterable[str]) -> dict[str, int]:
+        words = list(dict.fromkeys(words))
+        if not words:
+            return {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT (SELECT count(*) FROM search_entry e WHERE e.words @@ t::tsquery) "
+                "FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
+                [[quoted(w) for w in words]])
+            return {w: row[0] for w, row in zip(words, cursor.fetchall(), strict=True)}
+
+
+def cursor_stats_reset():
+    """Forget the collection figures (after a rebuild changed them all)."""
+    global _stats
+    _stats = None
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+class _snapshot:
+    """One snapshot for all the statements of a search (totals, page and facets agree
+    with each other), unless the caller's transaction already gives one."""
+
+    def __enter__(self):
+        self.atomic = None
+        if not connection.in_atomic_block:
+            self.atomic = transaction.atomic()
+            self.atomic.__enter__()
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return self
+
+    def __exit__(self, *exc):
+        if self.atomic is not None:
+            return self.atomic.__exit__(*exc)
+        return False
+
+
+def remove_orphans(using: str = "default") -> int:
+    """Drop the entries of filings the database no longer holds. Run after `migrate` and
+    `flush` (which empties the filings without telling the index); a no-op elsewhere."""
+    from django.db import connections
+
+    conn = connections[using]
+    if conn.vendor != "postgresql":
+        return 0
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('search_entry') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            return 0
+        cursor.execute(
+            "DELETE FROM search_entry e WHERE NOT EXISTS (SELECT 1 FROM filings_filing f "
+            "WHERE f.accession_number = e.accession)")
+        return cursor.rowcount

@@ -1,0 +1,269 @@
+"""The engines agree: on the same data every search finds the same entries, with the same
+totals and facet counts, whichever engine runs. And the PostgreSQL engine stays exact
+where a tsvector cannot: long documents, common words, long phrases."""
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.http import QueryDict
+
+from filings.models import Document, Filing
+from search import backends
+from search.backends import postgres
+from search.backends.base import FACET_SIZE
+from search.filters import SearchRequest
+from search.query import parse
+from search.results import effective_sort
+from tests.conftest import corpus_file
+from tests.search.conftest import each_backend
+
+SMALL_8K = "0000320193-99-000010.txt"
+
+QUERIES = [
+    {"q": "revenue"},
+    {"q": "macintosh revenue"},
+    {"q": "revenue macintosh OR shareholder"},
+    {"q": '"net sales"'},
+    {"q": '"results of operations"'},
+    {"q": '"of the"'},
+    {"q": "shareholder OR macintosh"},
+    {"q": 'revenue -macintosh -"net sales"'},
+    {"q": "revenue NOT macintosh"},
+    {"q": "macint*"},
+    {"q": "lease*"},
+    {"q": "re* -revenue"},
+    {"q": '"stock option"~5'},
+    {"q": '"option stock"~5'},
+    {"q": '"sales net revenue"~4'},
+    {"q": '"apple macintosh"~12 revenue'},
+    {"q": '"net sales" OR "stock option"~3'},
+    {"q": '-"stock option"~5 stock'},
+    {"q": "form:10-Q revenue"},
+    {"q": "form:10*"},
+    {"q": "form:4 McGuirk"},
+    {"q": "cik:320193 stock"},
+    {"q": "cik:0000320193"},
+    {"q": "company:apple revenue"},
+    {"q": "company:isabella"},
+    {"q": 'company:"apple computer"'},
+    {"q": "type:EX-27 revenue"},
+    {"q": "type:EX-10"},
+    {"q": "10-K"},
+    {"q": "ex-99.1"},
+    {"q": "revenue", "form": ["10-Q", "8-K"], "filed_from": "1997-01-01",
+     "filed_to": "2024-12-31"},
+    {"q": "revenue", "doc_type": "EX-99", "company": "320193"},
+    {"q": "revenue", "company": "apple computer"},
+    {"q": "revenue", "company": "no such company zzz"},
+    {"q": "zzzznothing"},
+    {"form": "10-Q"},
+    {"category": "ownership"},
+    {"filed_to": "2001-12-31"},
+    {"filed_from": "2020-01-01"},
+    {"state_loc": "NY"},
+    {"state_inc": "MI"},
+    {"sic": "3571"},
+    {"item": "2.02"},
+    {"q": "-revenue"},
+    {"q": "-revenue -macintosh form:10-Q"},
+    {},
+]
+
+
+@pytest.fixture
+def both(db, settings, search_dirs):
+    """The package's corpus, as both engines index it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("comparing the engines needs PostgreSQL (set DATABASE_URL)")
+    for name, value in search_dirs.items():
+        setattr(settings, name, value)
+
+
+def request(params) -> SearchRequest:
+    query = QueryDict(mutable=True)
+    for name, value in params.items():
+        query.setlist(name, value if isinstance(value, list) else [value])
+    return SearchRequest.from_query(query)
+
+
+def answer(engine, params, view):
+    req = request(params)
+    parsed = parse(req.q)
+    sort = effective_sort(req, parsed)
+    page = engine.search(parsed, req, sort=sort, view=view, page=1, per_page=5)
+    entries = [(h.accession, h.sequence) for h in
+               engine.iter_results(parsed, req, sort=sort, view="documents")]
+    return page, entries
+
+
+@pytest.mark.parametrize("params", QUERIES, ids=str)
+@pytest.mark.parametrize("view", ["filings", "documents"])
+def test_both_engines_find_the_same_entries_totals_and_facets(both, params, view):
+    answers = {name: answer(engine, params, view) for name, engine in each_backend()}
+    (whoosh_page, whoosh_entries), (pg_page, pg_entries) = answers["whoosh"], answers["postgres"]
+    assert (pg_page.documents, pg_page.filings) == (whoosh_page.documents, whoosh_page.filings)
+    assert len(pg_entries) == len(set(pg_entries)) == pg_page.documents
+    assert set(pg_entries) == set(whoosh_entries)
+    # Facets: equal counts; the same values, except where equal counts tie at the cut.
+    for name, values in whoosh_page.facets.items():
+        ours, theirs = dict(pg_page.facets[name]), dict(values)
+        assert all(ours[v] == n for v, n in theirs.items() if v in ours), name
+        if len(theirs) < FACET_SIZE:
+            assert ours == theirs, name
+    if params.get("q") and whoosh_page.documents:
+        assert pg_page.items, "a page of results"
+
+
+def test_totals_of_the_corpus_queries_are_not_trivial(both):
+    # The comparison above means something only if the queries find things.
+    found = [answer(backends.get(), p, "documents")[0].documents for p in QUERIES]
+    assert sum(1 for n in found if n) > 30
+
+
+# --- Exact where a tsvector is not -------------------------------------------------------------
+
+
+def long_filing(ingest_paths, text: str) -> str:
+    """The small 8-K with its document's text replaced, indexed by every engine."""
+    ingest_paths(corpus_file(SMALL_8K))
+    accession = "0000320193-99-000010"
+    Document.objects.filter(filing__accession_number=accession).update(text=text)
+    for _name, engine in each_backend():
+        engine.update_filings([accession])
+    return accession
+
+
+def found_by(q: str, accession: str) -> dict[str, set]:
+    """What each engine finds of this filing (the PostgreSQL engine also holds the
+    package's corpus; this test's Whoosh index does not)."""
+    req = request({"q": q})
+    parsed = parse(req.q)
+    return {
+        name: {(h.accession, h.sequence) for h in engine.iter_results(
+            parsed, req, sort="newest", view="documents") if h.accession == accession}
+        for name, engine in each_backend()
+    }
+
+
+@pytest.fixture
+def on_postgres(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("the PostgreSQL engine needs PostgreSQL (set DATABASE_URL)")
+
+
+FILLER = "the board of directors of the company reviewed the state of the business. "
+
+
+def test_phrases_past_16383_words_and_256_occurrences_are_found(on_postgres, ingest_paths):
+    # 'of' a thousand times and the phrases only at the end, past 42,000 words: a single
+    # tsvector would have lost every position they need.
+    text = FILLER * 3000 + "Our results of operations improved; stock awards and option grants."
+    accession = long_filing(ingest_paths, text)
+    entry = (accession, 1)
+    for q, expected in [
+        ('"results of operations"', True),
+        ('"stock awards and option"', True),
+        ('"stock option"~3', True),
+        ('"option stock"~3', True),
+        ('"stock option"~2', False),
+        ('"awards option grants"~2', True),  # three words: decided from the positions
+        ('"operations of results"', False),
+        ('"board of directors of the company"', True),
+        ('"directors of the business"', False),
+    ]:
+        answers = found_by(q, accession)
+        assert (entry in answers["postgres"]) is expected, q
+        assert answers["postgres"] == answers["whoosh"], q
+
+
+def test_a_phrase_across_a_chunk_boundary_is_found(on_postgres, ingest_paths):
+    # "the" ends each chunk at its 256th occurrence; the numbered words are unique.
+    text = " ".join(f"the w{i}" for i in range(2000))
+    tokens = postgres.analyse(text)
+    chunks, span = postgres.chunk_vectors(tokens)
+    end = max(int(p) for item in chunks[0][1].split(" ") for p in item.split(":")[1].split(","))
+    assert len(chunks) > 2 and chunks[1][0] < end - 2  # the next chunk overlaps the end
+    phrase = " ".join(tokens[end - 2 : end + 2])  # two words either side of it
+    assert phrase.count(" w") == 2
+    accession = long_filing(ingest_paths, text)
+    answers = found_by(f'"{phrase}"', accession)
+    assert answers["postgres"] == answers["whoosh"] == {(accession, 1)}
+
+
+def test_a_phrase_longer_than_the_overlap_is_confirmed_from_positions(on_postgres,
+                                                                      ingest_paths):
+    # One word over and over: a chunk holds 256 of it, neighbours share 128.
+    accession = long_filing(ingest_paths, "tick " * 3000 + "tock")
+    chunks, span = postgres.chunk_vectors(postgres.analyse("tick " * 3000 + "tock"))
+    assert len(chunks) > 10 and span < 150
+    for q, expected in [(" ".join(["tick"] * 150) + " tock", True),
+                        ("tock " + " ".join(["tick"] * 150), False),
+                        ('"tick tock"~1', True)]:
+        answers = found_by(f'"{q}"' if "~" not in q else q, accession)
+        assert ((accession, 1) in answers["postgres"]) is expected, q[:30]
+        assert answers["postgres"] == answers["whoosh"], q[:30]
+
+
+def test_an_entry_too_big_for_one_vector_is_searched_in_its_chunks(on_postgres, ingest_paths,
+                                                                   monkeypatch):
+    monkeypatch.setattr(postgres, "WORDS_BYTES", 2000)
+    text = " ".join(f"w{i}" for i in range(3000)) + " " + FILLER
+    accession = long_filing(ingest_paths, text)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT complete FROM search_entry WHERE accession = %s", [accession])
+        assert cursor.fetchone() == (False,)
+    entry = (accession, 1)
+    for q, expected in [("w5", True), ("w5 w2999", True), ("w5 -w2999", False),
+                        ('"w5 w6"', True), ('"w6 w5"', False), ("w2*", True),
+                        ("-w5", False), ("w5 OR nothingzz", True), ('"w5 w9"~4', True)]:
+        answers = found_by(q, accession)
+        assert (entry in answers["postgres"]) is expected, q
+        assert answers["postgres"] == answers["whoosh"], q
+
+
+def test_chunks_hold_every_position_within_a_tsvectors_limits():
+    tokens = postgres.analyse(FILLER * 3000 + "x " * 700)
+    chunks, span = postgres.chunk_vectors(tokens)
+    covered = set()
+    for start, text in chunks:
+        lexemes = [item.rsplit(":", 1) for item in text.split(" ")]
+        for word, positions in lexemes:
+            positions = [int(p) for p in positions.split(",")]
+            assert len(positions) <= postgres.MAX_OCCURRENCES
+            assert max(positions) <= postgres.MAX_POSITIONS
+            for p in positions:
+                assert tokens[start + p - 1] == word.strip("'")
+                covered.add(start + p - 1)
+    assert covered == set(range(len(tokens)))
+    # Any `span` consecutive words lie whole in one chunk.
+    ends = [start + max(int(p) for item in text.split(" ")
+                        for p in item.rsplit(":", 1)[1].split(","))
+            for start, text in chunks]
+    windows = list(zip([s for s, _ in chunks], ends, strict=True))
+    for first in range(0, len(tokens) - span):
+        assert any(s <= first and first + span <= e for s, e in windows), first
+
+
+def test_long_words_are_stored_as_a_digest_and_still_found(on_postgres, ingest_paths):
+    word = "z" * 600
+    accession = long_filing(ingest_paths, f"a {word} b")
+    assert len(postgres.lexeme(word).encode()) < postgres.LONG_WORD
+    answers = found_by(word, accession)
+    assert answers["postgres"] == answers["whoosh"] == {(accession, 1)}
+
+
+def test_flush_leaves_no_entries_behind(on_postgres, ingest_paths):
+    long_filing(ingest_paths, "some text")
+    Filing.objects.all().delete()  # as `flush` does, without telling the index
+    assert postgres.remove_orphans() >= 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM search_entry")
+        assert cursor.fetchone() == (0,)
+
+
+def test_sqlite_has_no_postgres_tables_and_refuses_the_engine(db, settings):
+    if connection.vendor != "sqlite":
+        pytest.skip("about SQLite deployments")
+    assert not [t for t in connection.introspection.table_names() if t.startswith("search_")]
+    settings.SEARCH_BACKEND = "postgres"
+    with pytest.raises(ImproperlyConfigured, match="needs PostgreSQL"):
+        backends.get()
