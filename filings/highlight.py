@@ -118,8 +118,7 @@ def count(html: str, pattern: re.Pattern | None) -> int:
     # attribute values too) and, escaped, only these references. Decoded to characters a
     # word never holds, a match can no longer cross a tag (a tag name is a word
     # character away from `<`) and text reads as highlight() reads it.
-    text = (html.replace("&lt;", "\x01").replace("&gt;", "\x01").replace("&quot;", '"')
-            .replace("&#x27;", "'").replace("&#39;", "'").replace("&amp;", "&"))
+    text = _REFERENCE.sub(_decoded, html) if "&" in html else html
     found = in_tags = 0
     position = known = 0  # whether text[known] is inside a tag: in_tag
     in_tag = False
@@ -147,6 +146,15 @@ def count(html: str, pattern: re.Pattern | None) -> int:
         found += 1
         position = known = m.end()
     return found
+
+
+_REFERENCES = {"&lt;": "\x01", "&gt;": "\x01", "&quot;": '"', "&#x27;": "'", "&#39;": "'",
+               "&amp;": "&"}
+_REFERENCE = re.compile("|".join(_REFERENCES))
+
+
+def _decoded(m: re.Match) -> str:
+    return _REFERENCES[m.group(0)]
 
 
 # Stands for a tag between two text nodes: not a word character, so a word at either
