@@ -260,8 +260,10 @@ class Document(models.Model):
     # Sanitized HTML for display, made once at ingest by `sanitizer_version`.
     html = models.TextField(blank=True)
     sanitizer_version = models.CharField(max_length=16, blank=True)
-    # Offsets in `html` where each display page after the first starts: a very large
-    # document is shown a page at a time. Empty for documents shown whole.
+    # Where each display page after the first starts: [offset in `html`, start tags of
+    # the elements open there] pairs (filings.pages), so a very large document is shown
+    # a page at a time. Empty for documents shown whole. Whatever rewrites `html` must
+    # recompute them (pages.compute_breaks) or empty them (the page view then does).
     page_breaks = models.JSONField(default=list, blank=True)
     # Decoded binary attachment, stored under a content-hash name, never the filing's.
     file = models.FileField(upload_to="attachments/", blank=True)
