@@ -146,7 +146,7 @@ MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_MB", "200")) * 1024 * 1024
 MAX_EXPANDED_BYTES = int(os.environ.get("MAX_EXPANDED_MB", "2048")) * 1024 * 1024
 # The largest submission stored: a file, or one file inside an archive, larger than this
 # is refused before it is read whole (SQLite cannot store a 400 MB document at all).
-MAX_SUBMISSION_MB = int(os.environ.get("MAX_SUBMISSION_MB", "256"))
+MAX_SUBMISSION_BYTES = int(os.environ.get("MAX_SUBMISSION_MB", "256")) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000

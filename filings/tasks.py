@@ -154,7 +154,9 @@ def _run_upload(job: Job, recorder: _Recorder):
         recorder.add(Outcome(job.source_name, FAILED, error=f"the uploaded file is gone ({exc})"))
         return
     with fh:
-        sources = open_upload(job.source_name, fh, settings.MAX_EXPANDED_BYTES)
+        sources = open_upload(
+            job.source_name, fh, settings.MAX_EXPANDED_BYTES, settings.MAX_SUBMISSION_BYTES
+        )
         summary = ingest(
             sources, user=job.user, on_outcome=recorder.add, on_source=recorder.check
         )

@@ -130,7 +130,7 @@ def _ingest(*args, **options):
 def test_a_submission_larger_than_the_setting_is_refused_by_name_and_the_rest_go_on(
     tmp_path, settings
 ):
-    settings.MAX_SUBMISSION_MB = 1
+    settings.MAX_SUBMISSION_BYTES = 1024 * 1024
     small = corpus_file(FIXTURE).read_bytes()
     big = small + b" " * (2 * MB)
     archive = tmp_path / "batch.tar.gz"

@@ -63,7 +63,7 @@ class Command(BaseCommand):
         sources = read_sources(
             paths,
             max_expanded=settings.MAX_EXPANDED_BYTES,
-            max_member=settings.MAX_SUBMISSION_MB * 1024 * 1024,
+            max_member=settings.MAX_SUBMISSION_BYTES,
         )
         try:
             summary = ingest(sources, workers=workers, on_outcome=on_outcome, on_source=on_source)
