@@ -3,10 +3,11 @@ page made well-formed again (the elements open at a cut are closed before it and
 after it). Pure Python, no Django: breaks are computed once at ingest.
 
 A document of up to WHOLE_CHARS characters is shown whole and has no breaks. A longer one
-gets `page_breaks`: one `[offset, opening]` pair per page after the first, where `offset`
-is where that page starts in the stored HTML and `opening` the start tags of the elements
-open there, outermost first (copied from the HTML, so as sanitized as the rest of it).
-A page is then `opening of its start + html[start:end] + closing of its end`.
+gets `page_breaks`: one `[offset, opening, byte_offset]` per page after the first, where
+`offset` is where that page starts in the stored HTML (in characters; `byte_offset` the
+same place in its UTF-8 encoding) and `opening` the start tags of the elements open there,
+outermost first (copied from the HTML, so as sanitized as the rest of it). A page is then
+`opening of its start + html[start:end] + closing of its end`.
 
 Cuts fall between elements, as shallow in the tree as the page's size window allows, and
 avoid the inside of table rows, cells, list items and paragraphs; only a text run with no
@@ -55,7 +56,18 @@ def compute_breaks(html: str, page_chars: int | None = None,
     whole, else one `[offset, opening]` per page after the first. Linear in `html`."""
     if len(html) <= (whole_chars or WHOLE_CHARS):
         return []
-    return _Scanner(html, page_chars or PAGE_CHARS).run()
+    breaks = _Scanner(html, page_chars or PAGE_CHARS).run()
+    # Byte offsets let a database read a page without decoding what comes before it.
+    if html.isascii():
+        for entry in breaks:
+            entry.append(entry[0])
+    else:
+        start = size = 0
+        for entry in breaks:
+            size += len(html[start : entry[0]].encode("utf-8", "surrogatepass"))
+            start = entry[0]
+            entry.append(size)
+    return breaks
 
 
 class _Scanner:
@@ -171,19 +183,27 @@ def _text_cut(html: str, lo: int, hi: int) -> int:
 
 
 def is_valid(breaks) -> bool:
-    """Whether `breaks` has the shape compute_breaks() gives (offsets rising)."""
+    """Whether `breaks` has the shape compute_breaks() gives (offsets rising); entries
+    without a byte offset (stored before there were any) are valid too."""
     if not isinstance(breaks, list):
         return False
-    last = 0
+    last = last_byte = 0
     for entry in breaks:
         if (
-            not isinstance(entry, list) or len(entry) != 2
-            or not isinstance(entry[0], int) or isinstance(entry[0], bool)
-            or not isinstance(entry[1], str) or entry[0] <= last
+            not isinstance(entry, list) or len(entry) not in (2, 3)
+            or not _is_offset(entry[0]) or not isinstance(entry[1], str) or entry[0] <= last
         ):
             return False
+        if len(entry) == 3:
+            if not _is_offset(entry[2]) or entry[2] < entry[0] or entry[2] <= last_byte:
+                return False
+            last_byte = entry[2]
         last = entry[0]
     return True
+
+
+def _is_offset(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def page_count(breaks: list) -> int:
@@ -194,6 +214,16 @@ def bounds(breaks: list, number: int) -> tuple[int, int | None]:
     """(start, end) of page `number` (1-based) in the stored HTML; end None: to the end."""
     start = breaks[number - 2][0] if number > 1 else 0
     end = breaks[number - 1][0] if number <= len(breaks) else None
+    return start, end
+
+
+def byte_bounds(breaks: list, number: int) -> tuple[int, int | None] | None:
+    """bounds() in bytes of the UTF-8 encoding, or None when the breaks have no byte
+    offsets."""
+    if any(len(entry) < 3 for entry in breaks):
+        return None
+    start = breaks[number - 2][2] if number > 1 else 0
+    end = breaks[number - 1][2] if number <= len(breaks) else None
     return start, end
 
 

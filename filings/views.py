@@ -10,11 +10,14 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
+import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Prefetch
 from django.db.models.functions import Substr
 from django.http import Http404, HttpResponse
@@ -87,10 +90,90 @@ def _stored_html(document: Document) -> str:
     return Document.objects.filter(pk=document.pk).values_list("html", flat=True).first() or ""
 
 
-def _html_slice(document: Document, start: int, end: int | None) -> str:
-    """html[start:end] of the stored document, cut by the database."""
-    cut = Substr("html", start + 1) if end is None else Substr("html", start + 1, end - start)
-    return Document.objects.filter(pk=document.pk).values_list(cut, flat=True).first() or ""
+class StoredHtml:
+    """Slices of one document's stored display HTML, read without the rest where the
+    database allows. SQLite's SUBSTR() loads the whole value first (200 MB for a page of a
+    200 MB document, in the web process), so on SQLite a page is read through its
+    incremental blob I/O at the page's byte offsets; elsewhere through SUBSTR()."""
+
+    def __init__(self, document: Document):
+        self.document = document
+        self._blob = None
+        self._tried = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Let go of the blob handle: an UPDATE of the row makes SQLite abort its reads."""
+        if self._blob is not None:
+            self._blob.close()
+        self._blob, self._tried = None, False
+
+    def blob(self):
+        """SQLite's handle on the stored HTML's UTF-8 bytes, or None."""
+        if not self._tried and connection.vendor == "sqlite":
+            self._tried = True
+            connection.ensure_connection()
+            raw = connection.connection
+            try:
+                if raw.execute("PRAGMA encoding").fetchone()[0].upper() == "UTF-8":
+                    self._blob = raw.blobopen(
+                        Document._meta.db_table, "html", self.document.pk, readonly=True
+                    )
+            except (AttributeError, sqlite3.Error):  # an older SQLite, a vanished row
+                self._blob = None
+        return self._blob
+
+    def _bytes(self, start: int, end: int | None) -> str:
+        blob = self.blob()
+        blob.seek(start)
+        # Wrong offsets (HTML rewritten without new breaks) show garbage, never a 500.
+        return blob.read(-1 if end is None else end - start).decode("utf-8", "replace")
+
+    def _chars(self, start: int, end: int | None) -> str:
+        cut = Substr("html", start + 1) if end is None else Substr("html", start + 1,
+                                                                   end - start)
+        rows = Document.objects.filter(pk=self.document.pk)
+        return rows.values_list(cut, flat=True).first() or ""
+
+    def whole(self) -> str:
+        if self.blob() is not None:
+            return self._bytes(0, None)
+        return _stored_html(self.document)
+
+    def whole_if_short(self) -> str | None:
+        """The whole HTML when it is short enough to be shown whole, else None."""
+        limit = pages.WHOLE_CHARS
+        blob = self.blob()
+        if blob is not None:
+            if len(blob) > 4 * limit:  # more bytes than the most characters could take
+                return None
+            html = self._bytes(0, None)
+        else:
+            html = self._chars(0, limit + 1)
+        return html if len(html) <= limit else None
+
+    def page(self, breaks: list, number: int) -> str:
+        """The raw slice of page `number`."""
+        span = pages.byte_bounds(breaks, number)
+        if span is not None and self.blob() is not None:
+            return self._bytes(*span)
+        return self._chars(*pages.bounds(breaks, number))
+
+    def pages(self, breaks: list) -> Iterator[str]:
+        """Every page's raw slice, in order, holding one page at a time where it can."""
+        numbers = range(1, pages.page_count(breaks) + 1)
+        if pages.byte_bounds(breaks, 1) is not None and self.blob() is not None:
+            for number in numbers:
+                yield self._bytes(*pages.byte_bounds(breaks, number))
+            return
+        whole = self.whole()
+        for number in numbers:
+            yield whole[slice(*pages.bounds(breaks, number))]
 
 
 @dataclass
@@ -131,47 +214,35 @@ class DocumentPage:
 
 def document_page(document: Document, number: int = 1, pattern=None) -> DocumentPage:
     """Page `number` (kept within the document) of a textual document's display HTML,
-    with `pattern`'s hits marked, reading only that page from the database unless hit
-    counts of the other pages are needed and not cached."""
+    with `pattern`'s hits marked. Reads that page only, or, to count every page's hits
+    (once per document and query: they are cached), one page after the other."""
     rows = Document.objects.filter(pk=document.pk)
-    head = None  # the first WHOLE_CHARS + 1 characters, enough for a document shown whole
-    if number == 1:
-        breaks, head = rows.values_list(
-            "page_breaks", Substr("html", 1, pages.WHOLE_CHARS + 1)
-        ).first()
-    else:
-        breaks = rows.values_list("page_breaks", flat=True).first()
-    whole = None  # the whole stored HTML, read only when it has to be
-    if not breaks or not pages.is_valid(breaks):
-        if head is None:
-            head = _html_slice(document, 0, pages.WHOLE_CHARS + 1)
-        if len(head) <= pages.WHOLE_CHARS:
-            html, hits = highlight.highlight(head, pattern)
-            return DocumentPage(html, hits=hits, hit_counts=[hits])
-        # Stored before documents had pages: cut it now, once, and keep the cuts.
-        whole = _stored_html(document)
-        breaks = pages.compute_breaks(whole)
-        rows.update(page_breaks=breaks)
-    count = pages.page_count(breaks)
-    number = min(max(number, 1), count)
-    hit_counts = []
-    if pattern is not None:
-        key = _hit_counts_key(document, breaks, pattern)
-        hit_counts = cache.get(key)
-        if hit_counts is None:
-            if whole is None:
-                whole = _stored_html(document)
-            spans = (pages.bounds(breaks, n) for n in range(1, count + 1))
-            hit_counts = [highlight.count(whole[start:end], pattern) for start, end in spans]
-            cache.set(key, hit_counts, HIT_COUNTS_SECONDS)
-    start, end = pages.bounds(breaks, number)
-    if whole is not None:
-        raw = whole[start:end]
-    elif head is not None and end is not None and end <= len(head):
-        raw = head[start:end]
-    else:
-        raw = _html_slice(document, start, end)
-    del whole
+    breaks = rows.values_list("page_breaks", flat=True).first()
+    with StoredHtml(document) as stored:
+        if not breaks or not pages.is_valid(breaks):
+            short = stored.whole_if_short()
+            if short is not None:
+                html, hits = highlight.highlight(short, pattern)
+                return DocumentPage(html, hits=hits, hit_counts=[hits])
+            # Stored before documents had pages: cut it now, once, and keep the cuts.
+            breaks = pages.compute_breaks(stored.whole())
+            stored.close()
+            rows.update(page_breaks=breaks)
+        count = pages.page_count(breaks)
+        number = min(max(number, 1), count)
+        raw, hit_counts = None, []
+        if pattern is not None:
+            key = _hit_counts_key(document, breaks, pattern)
+            hit_counts = cache.get(key)
+            if hit_counts is None:
+                hit_counts = []
+                for n, text in enumerate(stored.pages(breaks), 1):
+                    hit_counts.append(highlight.count(text, pattern))
+                    if n == number:
+                        raw = text
+                cache.set(key, hit_counts, HIT_COUNTS_SECONDS)
+        if raw is None:
+            raw = stored.page(breaks, number)
     html = pages.assemble(raw, breaks, number)
     page = DocumentPage(html, number, count, hit_counts=hit_counts)
     if pattern is not None:
@@ -183,7 +254,7 @@ def _hit_counts_key(document: Document, breaks: list, pattern) -> str:
     """A cache key that changes with the pattern and with the document's cuts, so that a
     re-ingested document never reuses counts of its former text."""
     digest = hashlib.sha256()
-    digest.update(repr([offset for offset, _ in breaks]).encode())
+    digest.update(repr([entry[0] for entry in breaks]).encode())
     digest.update(f"{pattern.flags}:{pattern.pattern}".encode())
     return f"filings:hits:{document.pk}:{digest.hexdigest()}"
 

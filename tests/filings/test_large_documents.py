@@ -116,7 +116,7 @@ def test_a_multi_megabyte_document_is_cut_into_well_formed_pages_of_bounded_size
     breaks = pages.compute_breaks(markup)
     assert pages.is_valid(breaks)
     assert len(breaks) >= 4
-    offsets = [0] + [offset for offset, _ in breaks] + [len(markup)]
+    offsets = [0] + [offset for offset, _, _ in breaks] + [len(markup)]
     sizes = [b - a for a, b in zip(offsets, offsets[1:], strict=False)]
     assert max(sizes) <= pages.PAGE_CHARS
     assert min(sizes[:-1]) >= pages.MIN_PAGE_CHARS  # no needlessly short page
@@ -131,11 +131,11 @@ def test_cuts_fall_between_table_rows_never_inside_a_row_cell_or_paragraph():
     # inside a table.
     markup = generated_html(sections=4, rows=10_000)
     breaks = pages.compute_breaks(markup)
-    opened = [[m.group(1) for m in re.finditer(r"<([a-z0-9]+)", o)] for _, o in breaks]
+    opened = [[m.group(1) for m in re.finditer(r"<([a-z0-9]+)", o)] for _, o, _ in breaks]
     assert any("table" in names for names in opened)
     for names in opened:
         assert not set(names) & {"tr", "td", "th", "p", "h2"}, names
-    for offset, opening in breaks:
+    for offset, opening, _ in breaks:
         # The table is reopened with its own attributes.
         if "<table" in opening:
             assert '<table border="1"><tbody>' in opening
@@ -147,7 +147,7 @@ def test_a_plain_text_document_is_cut_after_line_ends():
     markup = text_to_html(text)
     breaks = pages.compute_breaks(markup)
     assert len(breaks) >= 4
-    for offset, opening in breaks:
+    for offset, opening, _ in breaks:
         assert opening == '<pre class="filing-text">'
         assert markup[offset - 1] == "\n"
     shown = all_pages(markup, breaks)
@@ -167,7 +167,7 @@ def test_text_without_line_ends_or_spaces_is_never_cut_inside_a_character_refere
     markup = "<pre>" + "ab&amp;&lt;&#8212;" * 400_000 + "</pre>"
     breaks = pages.compute_breaks(markup)
     assert len(breaks) >= 4
-    for offset, _ in breaks:
+    for offset, _, _ in breaks:
         amp = markup.rfind("&", 0, offset)
         assert ";" in markup[amp:offset], markup[offset - 10 : offset + 10]
     shown = all_pages(markup, breaks)
@@ -178,13 +178,13 @@ def test_an_element_larger_than_a_page_is_kept_whole_and_reopened_without_its_at
     huge = '<p title="' + "x" * (pages.PAGE_CHARS * 2) + '">big</p>'
     markup = "<div>" + "<p>before</p>" * 200_000 + huge + "<p>after</p>" * 200_000 + "</div>"
     breaks = pages.compute_breaks(markup)
-    for offset, opening in breaks:
+    for offset, opening, _ in breaks:
         before = markup[:offset]
         assert before.rfind("<") < before.rfind(">") or markup[offset] == "<"  # not in a tag
         assert len(opening) <= pages.MAX_REOPENED_TAG
     start = markup.index(huge)
     tag_end = start + huge.index(">") + 1
-    assert not any(start < offset < tag_end for offset, _ in breaks)
+    assert not any(start < offset < tag_end for offset, _, _ in breaks)
     assert all(well_formed(page) for page in all_pages(markup, breaks))
 
 
@@ -323,15 +323,45 @@ def test_hits_are_numbered_across_pages_and_lead_from_page_to_page(client, big_d
     assert seen == [1, 2, 3]  # each hit marked once, numbered in reading order
 
 
-def test_searching_a_long_document_reads_it_whole_once_per_query(client, big_document):
+def test_searching_a_long_document_counts_its_hits_once_per_query(
+    client, big_document, monkeypatch
+):
     cache.clear()
+    counted = []
+    count = highlight.count
+    monkeypatch.setattr(highlight, "count", lambda html, p: counted.append(1) or count(html, p))
     with CaptureQueriesContext(connection) as first:
         page_of(client, big_document, page=2, q="zebra")
-    assert len(html_loads(first)) == 1  # to count the hits of every page
+    assert len(counted) == pages.page_count(big_document.page_breaks)  # every page, once
+    # SQLite hands the pages over one at a time; another database the whole document.
+    assert len(html_loads(first)) == (0 if connection.vendor == "sqlite" else 1)
     with CaptureQueriesContext(connection) as later:
         page_of(client, big_document, page=3, q="zebra")
         page_of(client, big_document, page=1, q="zebra")
     assert html_loads(later) == []
+    assert len(counted) == pages.page_count(big_document.page_breaks)  # cached
+
+
+def test_pages_of_a_document_beyond_ascii_are_cut_and_read_by_byte_offsets(client, db):
+    # Letters of one, two, three and four bytes in UTF-8, in text and in attributes.
+    markup = generated_html().replace("Row ", "Rangée — 行 😀 ").replace(
+        'border="1"', 'border="1" title="tête-à-tête"'
+    )
+    breaks = pages.compute_breaks(markup)
+    encoded = markup.encode()
+    for offset, _, byte_offset in breaks:
+        assert byte_offset == len(markup[:offset].encode())
+        assert encoded[byte_offset:].decode().startswith(markup[offset : offset + 100])
+    filing = Filing.objects.create(accession_number=ACCESSION, form_type="10-K")
+    document = Document.objects.create(filing=filing, sequence=1, kind=Kind.HTML,
+                                       html=markup, page_breaks=breaks)
+    texts = []
+    for number in range(1, pages.page_count(breaks) + 1):
+        parsed = balance(shown_document(page_of(client, document, page=number)))
+        assert not parsed.problems and not parsed.stack
+        texts.append("".join(parsed.text))
+    assert "".join(texts) == visible_text(markup)
+    assert "😀" in texts[-1]
 
 
 def test_ingest_stores_the_breaks_of_a_long_document(ingest_paths, monkeypatch):
