@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 
 from filings import submission as sub
@@ -503,17 +503,9 @@ def ingest(
         if source.error:
             report(Outcome(source.name, FAILED, error=source.error))
             continue
-        if result is None:  # recognised by hash: nothing to parse or store
-            for filing in _filings_with_source(source):
-                report(
-                    Outcome(
-                        source.name,
-                        UNCHANGED,
-                        filing.accession_number,
-                        filing.form_type,
-                        filing.documents.count(),
-                    )
-                )
+        if isinstance(result, list):  # recognised by hash: nothing to parse or store
+            for outcome in result:
+                report(outcome)
             continue
         prepared, error = result
         if prepared is None:
@@ -543,42 +535,85 @@ def apply_index_work() -> str:
     return ""
 
 
-def _filings_with_source(source: Source):
-    return Filing.objects.filter(
-        Q(ingestions__sha256=source.sha256) | Q(ingestions__source_sha256=source.sha256)
-    ).distinct()
+KNOWN_LOOKUP_SOURCES = 500  # sources whose hashes are looked up in one query
+KNOWN_LOOKUP_BYTES = 32 * 1024 * 1024  # ... or fewer, when they hold this much
 
 
-def _already_ingested(source: Source) -> bool:
-    """The whole file was stored before: as one submission (its own hash), or as a file
-    of several (each filing's ingestion names the file's hash)."""
-    return Ingestion.objects.filter(
-        Q(sha256=source.sha256) | Q(source_sha256=source.sha256)
-    ).exists()
+def _with_known(sources: Iterable[Source]) -> Iterator[tuple[Source, list[Outcome] | None]]:
+    """(source, None) for a source to ingest, or (source, its filings' UNCHANGED
+    outcomes) for one stored before: as one submission (its own hash) or as a file of
+    several (each filing's ingestion names the file's hash). Looked up a chunk of
+    sources at a time: an archive of 100,000 small members costs a few hundred queries,
+    not hundreds of thousands."""
+    chunk: list[Source] = []
+    size = 0
+
+    def flush():
+        known = _stored_by_hash([s.sha256 for s in chunk if not s.error])
+        for source in chunk:
+            outcomes = known.get(source.sha256) if not source.error else None
+            if outcomes is None:
+                yield source, None
+            else:
+                yield source, [Outcome(source.name, UNCHANGED, *o) for o in outcomes]
+        chunk.clear()
+
+    for source in sources:
+        chunk.append(source)
+        size += source.size
+        if len(chunk) >= KNOWN_LOOKUP_SOURCES or size >= KNOWN_LOOKUP_BYTES:
+            yield from flush()
+            size = 0
+    yield from flush()
+
+
+def _stored_by_hash(hashes: list[str]) -> dict[str, list[tuple]]:
+    """hash -> [(accession, form type, documents)] of the filings stored from it."""
+    if not hashes:
+        return {}
+    rows = Ingestion.objects.filter(
+        Q(sha256__in=hashes) | Q(source_sha256__in=hashes)
+    ).values_list("sha256", "source_sha256", "filing_id")
+    by_hash: dict[str, set[int]] = {}
+    wanted = set(hashes)
+    for sha256, source_sha256, filing_id in rows:
+        for digest in {sha256, source_sha256} & wanted:
+            by_hash.setdefault(digest, set()).add(filing_id)
+    filings = {
+        f.pk: (f.accession_number, f.form_type, f.n_documents)
+        for f in Filing.objects.filter(pk__in=set().union(*by_hash.values()))
+        .annotate(n_documents=Count("documents"))
+        .only("accession_number", "form_type")
+    } if by_hash else {}
+    return {
+        digest: sorted(filings[pk] for pk in pks if pk in filings)
+        for digest, pks in by_hash.items()
+    }
 
 
 def _prepared_stream(
     sources: Iterable[Source], workers: int
-) -> Iterator[tuple[Source, tuple | None]]:
-    """(source, result) in input order; result None means already ingested."""
+) -> Iterator[tuple[Source, tuple | list[Outcome]]]:
+    """(source, result) in input order: (prepared, error) from parsing, or the
+    UNCHANGED outcomes of a source stored before."""
     if workers <= 1:
-        for source in sources:
-            if source.error or _already_ingested(source):
-                yield source, None
-            else:
+        for source, known in _with_known(sources):
+            if known is None and not source.error:
                 yield source, _prepare_source(source)
+            else:
+                yield source, known or []
         return
     # Parse in worker processes; store in this one (one writer keeps SQLite happy).
     # A bounded window of work in flight keeps memory flat on huge batches.
     context = multiprocessing.get_context("fork")
     window = workers * 4
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        inflight: list[tuple[Source, concurrent.futures.Future | None]] = []
-        for source in sources:
-            if source.error or _already_ingested(source):
-                inflight.append((source, None))
-            else:
+        inflight: list[tuple[Source, concurrent.futures.Future | list]] = []
+        for source, known in _with_known(sources):
+            if known is None and not source.error:
                 inflight.append((source, pool.submit(_prepare_source, source)))
+            else:
+                inflight.append((source, known or []))
             while len(inflight) >= window:
                 yield _resolve(*inflight.pop(0))
         while inflight:
@@ -586,8 +621,8 @@ def _prepared_stream(
 
 
 def _resolve(source, future):
-    if future is None:
-        return source, None
+    if isinstance(future, list):
+        return source, future
     try:
         return source, future.result()
     except Exception as exc:  # a crashed worker fails this file, not the batch

@@ -163,3 +163,16 @@ def test_thousands_of_parties_and_former_names_take_a_fixed_number_of_queries(db
     # made 40,000 round trips.
     assert len(queries) < 100
     assert FormerName.objects.count() == 20_000
+
+
+def test_sources_stored_before_are_recognised_in_a_few_queries(ingest_paths):
+    data = corpus_file(SMALL_8K).read_bytes()
+    ingest_paths(corpus_file(SMALL_8K))
+    again = [Source(f"member-{i}.txt", data) for i in range(1_200)]
+    with CaptureQueriesContext(connection) as queries:
+        summary = pipeline.ingest(again)
+    assert summary.counts["unchanged"] == 1_200 and summary.failed == 0
+    assert {o.accession_number for o in summary.outcomes} == {"0000320193-99-000010"}
+    assert all(o.documents == 1 for o in summary.outcomes)
+    # Three chunks of sources, each looked up in two queries; then the drain.
+    assert len(queries) < 20
