@@ -17,7 +17,7 @@ import re
 from lxml import etree
 from lxml import html as lxml_html
 
-__all__ = ["extract_text", "parse_html", "remove_invisible", "strip_tags"]
+__all__ = ["extract_text", "html_text", "parse_html", "remove_invisible", "strip_tags"]
 
 # Elements whose content is never visible text. Inline-XBRL's `ix:header` (hidden facts,
 # contexts, units) is among them, whatever prefix the document binds to the namespace.
@@ -53,6 +53,7 @@ BLOCK_TAGS = frozenset(
     figcaption form fieldset legend page""".split()
 )
 CELL_TAGS = frozenset(("td", "th"))
+_BREAK_TAGS = tuple(sorted(BLOCK_TAGS | CELL_TAGS))  # br and hr are among the blocks
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 # The <XBRL> / <XML> wrapper EDGAR puts around XML-ish documents inside <TEXT>.
@@ -67,7 +68,10 @@ _TAG = re.compile(r"<!--.*?-->|<[!?/]?[a-zA-Z][^<>]*>|<![^<>]*>", re.S)
 _SGML_MARKUP = re.compile(r"</?(?:PAGE|TABLE|CAPTION|S|C|FN|F\d{1,3}|R)>", re.I)
 _FDS_TAG = re.compile(r"^[ \t]*<([A-Z][A-Z0-9&-]*)>", re.M)
 _FDS_END_TAG = re.compile(r"^[ \t]*</[A-Z][A-Z0-9&-]*>", re.M)
-_HSPACE = re.compile(r"[^\S\n]+")  # any whitespace except newline
+# Runs of whitespace other than newline and tab, save a lone space (already what a run
+# becomes); then runs of spaces and tabs holding a tab.
+_HSPACE_NO_TAB = re.compile(r"[^\S\n\t]{2,}|[^\S\n\t ]")
+_SPACES_WITH_TAB = re.compile(r"[ \t]*\t[ \t]*")
 _INVISIBLE_CHARS = re.compile("[\u200b\u200c\u200d\u2060\ufeff\xad]")
 _BLANK_LINES = re.compile(r"\n{2,}")
 _LINE = "\ue000"  # private-use characters, removed from input by clean_input
@@ -136,19 +140,21 @@ def normalize(text: str) -> str:
     """Collapse whitespace as the module docstring says."""
     text = _INVISIBLE_CHARS.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = []
-    for line in text.split("\n"):
-        line = _HSPACE.sub(_space_or_tab, line).strip()
-        lines.append(line)
-    return _BLANK_LINES.sub("\n", "\n".join(lines)).strip()
-
-
-def _space_or_tab(m: re.Match) -> str:
-    return "\t" if "\t" in m.group() else " "
+    # A run of whitespace holding a tab becomes one tab, any other run one space. Two
+    # C-level passes over the whole text rather than a Python call per run; both are
+    # linear (each run is first cut down to single spaces between its tabs).
+    text = _SPACES_WITH_TAB.sub("\t", _HSPACE_NO_TAB.sub(" ", text))
+    text = "\n".join([line.strip() for line in text.split("\n")])
+    return _BLANK_LINES.sub("\n", text).strip()
 
 
 def _html_text(content: str) -> str:
-    root = parse_html(content)
+    return html_text(parse_html(content), content)
+
+
+def html_text(root, content: str) -> str:
+    """`extract_text` for an HTML document already parsed by `parse_html` (`root`, which
+    this consumes; None when it did not parse) from `content`."""
     if root is None:
         return normalize(strip_tags(clean_input(content)))
     if is_invisible(root):
@@ -156,11 +162,9 @@ def _html_text(content: str) -> str:
     remove_invisible(root)
     # Line and cell breaks are marked with characters that cannot occur in the content
     # (clean_input removed them), because the source's own newlines and tabs are mere
-    # spaces in HTML.
-    for el in root.iter():
+    # spaces in HTML. Only the elements that break lines are visited (lxml picks them).
+    for el in root.iter(*_BREAK_TAGS):
         tag = el.tag
-        if not isinstance(tag, str):
-            continue
         if tag in ("br", "hr"):
             el.tail = _LINE + el.tail if el.tail else _LINE
         elif tag in BLOCK_TAGS:
@@ -173,7 +177,7 @@ def _html_text(content: str) -> str:
                     if sub.tail and sub is not el:
                         sub.tail = sub.tail.replace("\n", _LINE)
                 el.text = el.text.replace("\n", _LINE)
-        elif tag in CELL_TAGS:
+        else:  # a cell
             el.tail = _CELL + el.tail if el.tail else _CELL
     text = "".join(root.itertext())
     text = _SOURCE_SPACE.sub(" ", text)
