@@ -37,7 +37,7 @@ from filings.models import (
     Kind,
 )
 from filings.pages import compute_breaks
-from filings.sanitize import SANITIZER_VERSION, sanitize_html, text_to_html
+from filings.sanitize import SANITIZER_VERSION, text_and_html, text_to_html
 from filings.signals import filing_changed, index_work_recorded
 from filings.sources import Source, display_name
 from filings.text import extract_text
@@ -147,7 +147,7 @@ def _derive(doc: sub.Document, resolve) -> tuple[str, str]:
     if kind.is_binary:
         return "", ""
     if kind.renders_as_html:
-        return extract_text(doc.kind, doc.text), sanitize_html(doc.text, resolve)
+        return text_and_html(doc.text, resolve)  # one lxml parse for both
     if kind == Kind.XML:
         # Forms 3/4/5, 13F tables and Form D as tables; other XML pretty-printed.
         from filings.xmlview import xml_to_html

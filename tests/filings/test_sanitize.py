@@ -453,3 +453,145 @@ def test_big_10k_sanitizes_in_bounded_time():
     # 1000 ms/MB on an idle development machine, 3000 under load: the bound only catches
     # blow-ups (quadratic behaviour), not noise.
     assert ms_per_mb < 20_000, f"{ms_per_mb:.0f} ms/MB"
+
+
+# --- bleach by units: the same output as one bleach pass ---------------------------------
+
+
+def plain_sanitize(html: str, monkeypatch, resolver=lambda src: None) -> str:
+    """sanitize_html with the unit shortcut switched off: one bleach pass over it all."""
+
+    def refuse(body, whole):
+        raise sanitize._NoShortcut("switched off")
+
+    with monkeypatch.context() as m:
+        m.setattr(sanitize, "_clean_by_units", refuse)
+        return sanitize_html(html, resolver)
+
+
+def page(body: str, *, body_style: str = "") -> str:
+    style = f' style="{body_style}"' if body_style else ""
+    return f"<html><head><title>t</title></head><body{style}>{body}</body></html>"
+
+
+_ROW = (
+    '<tr style="page-break-inside:avoid"><td width="5%" style="padding:0">&nbsp;</td>\n'
+    '<td valign="top"><font style="font-size:10pt">$</font></td>\n'
+    '<td align="right"><p style="margin:0"><b>{n}</b> &amp; <i>x &lt; y</i></p></td></tr>\n'
+)
+_TABLE = (
+    '<table border="0" cellpadding="0">' + "".join(_ROW.format(n=n) for n in range(6)) + "</table>"
+)
+_PARAS = "".join(
+    f'<p style="margin-top:6pt;text-indent:4%"><font style="font-family:Times">Item {n}.'
+    f"</font> Words, <a href='#x{n}'>a link</a><br>and a break.</p>\n"
+    for n in range(6)
+)
+
+# Inputs where html5lib rebuilds the tree, or that could fool the placeholders: the
+# shortcut must see them and give what one bleach pass gives.
+TRICKY = {
+    "tables and paragraphs": _PARAS + _TABLE + _PARAS,
+    "body with its own style": _PARAS + _TABLE,
+    # html5lib closes the p at the div and reopens the b after it (lxml does neither).
+    "block inside a paragraph": "<p><b>x<div>y</div>z</b></p>" + _PARAS,
+    "link inside a link": "<a href='#a'>x<p>y<a href='#b'>z</a></p></a>" + _PARAS,
+    "heading inside a heading": "<h1>a<h2>b</h2></h1>" + _PARAS,
+    "lists": "<ul><li>a<li>b<div><li>c</div></ul>" + _PARAS,
+    "unknown tags": "<dir><p>x</p><page>y</page></dir>" + _PARAS,
+    "nested tables": f"<table><tr><td>{_TABLE}</td><td>z</td></tr></table>" + _TABLE,
+    "text between cells": "<table><tr><td>a</td>stray<td>b</td></tr></table>" + _TABLE,
+    # html5lib moves the p out of the table, and the inner row out of its div.
+    "block between cells": "<table><tr><td>a</td><p>x</p><td>b</td></tr></table>" + _TABLE,
+    "row inside a cell's div": "<table><tr><td><div><tr><td>q</td></tr></div></td></tr></table>"
+    + _TABLE,
+    "cell outside a row": "<div><td>cell</td></div><table><td>x</td></table>" + _TABLE,
+    "table inside a paragraph": "<p>a<table><tr><td>b</td></tr></table>c</p>" + _PARAS,
+    "caption and columns": "<table><caption>c</caption><col width=5><tr><td>a</td></tr></table>"
+    + _TABLE,
+    "pre keeps its first newline rule": "<pre>\nline one\n  two</pre><pre><b>\nx</b></pre>"
+    + _PARAS,
+    "entities and controls": "<p>a &amp;amp; b &#12; c &#13; d &#x7f; e</p>"
+    "<table><tr><td>&#12;x&#13;</td><td>&lt;b&gt;</td></tr></table>" + _PARAS,
+    "placeholders spelled by the filing": "<p>&#xE000;0&#xE000; &#57345;0&#57345;</p>"
+    '<table><tr id="&#xe000;0&#xe000;"><td>&#xE002;1&#xE002;</td></tr></table>' + _TABLE,
+    "private-use characters as such": "<p>\ue002x\ue003</p>" + _TABLE,
+    "empty and blank units": "<p></p><p> </p><div>\n</div>"
+    "<table><tr></tr><tr><td></td></tr></table>",
+    "hostile fixture": None,
+}
+
+
+@pytest.mark.parametrize("case", sorted(TRICKY))
+def test_units_give_what_one_bleach_pass_gives(case, monkeypatch):
+    body = TRICKY[case]
+    if body is None:
+        html = hostile_html()
+    elif case == "body with its own style":
+        html = page(body, body_style="font-family:Times;font-size:10pt")
+    else:
+        html = page(body)
+    resolver = Resolver()
+    expected = plain_sanitize(html, monkeypatch, resolver)
+    sanitize._MEMO.clear()
+    assert sanitize_html(html, resolver) == expected  # templates learnt from this document
+    assert sanitize_html(html, resolver) == expected  # templates from the memo
+
+
+def test_units_are_used_for_rows_and_paragraphs(monkeypatch):
+    calls = []
+    real = sanitize._CLEANER.clean
+    monkeypatch.setattr(sanitize._CLEANER, "clean", lambda text: calls.append(text) or real(text))
+    sanitize._MEMO.clear()
+    html = page(_PARAS + _TABLE + _PARAS)
+    sanitize_html(html)
+    document = calls[-1]
+    # The document bleach saw holds one placeholder for the six paragraphs and one row
+    # for the table, and none of their words.
+    assert document.count("<hr ") == 2 and document.count("<tr ") == 1
+    assert "Item" not in document and "link" not in document
+    calls.clear()
+    sanitize_html(html)
+    assert len(calls) == 2  # the words, and the document: every template was known
+
+
+def test_spelled_placeholders_stay_text(monkeypatch):
+    out = sanitize_html(page("<p>&#xE000;0&#xE000;</p>" + _TABLE))
+    assert "\ue000" in out and "$" in out
+    assert out == plain_sanitize(page("<p>&#xE000;0&#xE000;</p>" + _TABLE), monkeypatch)
+
+
+def test_memo_is_bounded():
+    memo = sanitize._Memo()
+    memo.ids = {("block", str(n)): n for n in range(memo.MAX_ITEMS + 1)}
+    memo.trim()
+    assert memo.ids == {}
+
+
+def test_text_and_html_is_extract_text_and_sanitize_html():
+    html = hostile_html()
+    resolver = Resolver()
+    assert sanitize.text_and_html(html, resolver) == (
+        extract_text("html", html),
+        sanitize_html(html, Resolver()),
+    )
+    assert sanitize.text_and_html("") == ("", "")
+    broken = "<<<>>>"
+    assert sanitize.text_and_html(broken) == (extract_text("html", broken), sanitize_html(broken))
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("a  b", "a b"),
+        ("a \t b", "a\tb"),
+        ("a\xa0\xa0b\u2003c", "a b c"),
+        ("a\t\tb \t \t c", "a\tb\tc"),
+        ("  lead\ttrail \n\n\n x ", "lead\ttrail\nx"),
+        ("a" + " " * 100_000 + "b", "a b"),
+    ],
+)
+def test_normalize_collapses_runs_to_a_space_or_a_tab(raw, expected):
+    from filings.text import normalize
+
+    assert normalize(raw) == expected
