@@ -2,6 +2,7 @@
 #   make run    set up, load the sample filings, and serve the app on http://127.0.0.1:8000/
 #               (with the worker that runs uploads; Ctrl-C stops both)
 #   make test   set up and run the whole test suite (browser tests use Debian's chromium)
+#   make test-postgres   the suite again on PostgreSQL with its search engine (CI's 2nd pass)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,7 +10,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test setup setup-test chromium lint bench clean
+.PHONY: run test test-postgres setup setup-test chromium lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +43,11 @@ chromium:
 
 test: $(VENV)/.installed-test chromium
 	$(PY) -m pytest
+
+# pytest-django makes (and drops) the test database test_<name> on this server.
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/edgar_test
+test-postgres: $(VENV)/.installed-test chromium
+	DATABASE_URL=$(PG_TEST_URL) SEARCH_BACKEND=postgres $(PY) -m pytest
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

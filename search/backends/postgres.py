@@ -545,9 +545,6 @@ class PostgresBackend(SearchBackend):
             cursor.execute("SELECT accession || '/' || sequence FROM search_entry")
             return [row[0] for row in cursor.fetchall()]
 
-    def warm(self):
-        connection.ensure_connection()
-
     # --- Read side -----------------------------------------------------------------------
 
     def _matches(self, cursor, parsed, filters, sort, messages) -> Part:

@@ -1,17 +1,23 @@
 """An `ingest` run and admin uploads at the same time, as in production: separate
-processes sharing one DATA_DIR (SQLite database, stored files, Whoosh index). Neither
-may lose the other's filings, and the index must hold every one of them."""
+processes sharing one DATA_DIR and one database (the database the suite runs on: SQLite
+in DATA_DIR, or a scratch PostgreSQL database beside the test database) and the search
+engine the suite runs with. Neither may lose the other's filings, the index must hold
+every one of them, and two processes storing the same filings both succeed."""
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
+from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import quote
 
 import pytest
+from django.db import connection
 
 from tests.conftest import corpus_file
 
@@ -110,6 +116,46 @@ def accession_of(path):
     return Path(path).name[:20]
 
 
+class SharedData:
+    """The helpers' DATA_DIR, environment and database."""
+
+    def __init__(self, data: Path, env: dict, database: str | None):
+        self.data, self.env, self.database = data, env, database
+
+    def query(self, sql: str) -> list[tuple]:
+        if self.database is None:
+            db = sqlite3.connect(self.data / "db.sqlite3")
+            try:
+                return db.execute(sql).fetchall()
+            finally:
+                db.close()
+        import psycopg
+
+        with psycopg.connect(**_server(), dbname=self.database) as db:
+            return db.execute(sql).fetchall()
+
+
+def _server() -> dict:
+    """How to reach the PostgreSQL server the suite runs on."""
+    s = connection.settings_dict
+    return {k: v for k, v in {"host": s["HOST"], "port": s["PORT"], "user": s["USER"],
+                              "password": s["PASSWORD"]}.items() if v}
+
+
+def _database_url(name: str) -> str:
+    s = connection.settings_dict
+    credentials = quote(s["USER"] or "") + (f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else "")
+    port = f":{s['PORT']}" if s["PORT"] else ""
+    return f"postgres://{credentials}@{s['HOST'] or 'localhost'}{port}/{name}"
+
+
+def _admin(sql: str):
+    import psycopg
+
+    with psycopg.connect(**_server(), dbname="postgres", autocommit=True) as db:
+        db.execute(sql)
+
+
 @pytest.fixture
 def data_env(tmp_path):
     data = tmp_path / "data"
@@ -125,20 +171,26 @@ def data_env(tmp_path):
         LOG_LEVEL="ERROR",
         PYTHONPATH=str(ROOT),
     )
+    database = None
+    if connection.vendor == "postgresql":
+        # The helpers commit for real, so they get a database of their own on the same
+        # server, named after the test database (runs side by side do not collide).
+        database = re.sub(r"\W", "_", f"{connection.settings_dict['NAME']}_concurrency")
+        _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        _admin(f'CREATE DATABASE "{database}"')
+        env["DATABASE_URL"] = _database_url(database)
     run_django(env, "migrate", "--noinput")
-    return data, env
+    yield SharedData(data, env, database)
+    if database is not None:
+        _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
-def stored_documents(data):
-    """{accession: [documents]} straight from the shared database file."""
-    db = sqlite3.connect(data / "db.sqlite3")
-    try:
-        rows = db.execute(
-            "SELECT f.accession_number, d.kind, d.type, d.filename, length(d.text) > 0 "
-            "FROM filings_filing f LEFT JOIN filings_document d ON d.filing_id = f.id"
-        ).fetchall()
-    finally:
-        db.close()
+def stored_documents(shared):
+    """{accession: [documents]} straight from the shared database."""
+    rows = shared.query(
+        "SELECT f.accession_number, d.kind, d.type, d.filename, length(d.text) > 0 "
+        "FROM filings_filing f LEFT JOIN filings_document d ON d.filing_id = f.id"
+    )
     found = {}
     for accession, kind, doc_type, filename, has_text in rows:
         documents = found.setdefault(accession, [])
@@ -150,8 +202,20 @@ def stored_documents(data):
     return found
 
 
+def indexed_entries(shared, settings) -> Counter:
+    """{accession: entries} as the helpers' search engine holds them."""
+    if settings.SEARCH_BACKEND == "postgres":
+        return Counter(dict(shared.query(
+            "SELECT accession, count(*) FROM search_entry GROUP BY accession")))
+    from search.backends import whoosh
+
+    settings.SEARCH_INDEX_DIR = shared.data / "index"
+    with whoosh.open_index().searcher() as searcher:
+        return Counter(f["accession"] for f in searcher.all_stored_fields())
+
+
 def test_an_ingest_run_and_uploads_at_the_same_time_lose_nothing(data_env, settings, tmp_path):
-    data, env = data_env
+    env = data_env.env
     ingested = [str(corpus_file(n)) for n in [*INGESTED, BOTH]]
     uploaded = [str(corpus_file(n)) for n in [BOTH, *UPLOADED]]
     go = tmp_path / "go"
@@ -175,23 +239,45 @@ def test_an_ingest_run_and_uploads_at_the_same_time_lose_nothing(data_env, setti
     assert lines[1:] == ["new"] * len(UPLOADED)
     assert lines[0] in ("new", "unchanged")
 
-    documents = stored_documents(data)
+    documents = stored_documents(data_env)
     expected = {accession_of(p) for p in ingested + uploaded}
     assert set(documents) == expected
     assert all(documents[a] for a in expected), "a filing lost its documents"
 
     # The index holds exactly the indexable documents of every filing from both.
-    from whoosh.query import Term
-
     from search import index
-    from search.backends import whoosh
 
-    settings.SEARCH_INDEX_DIR = data / "index"
-    with whoosh.open_index().searcher() as searcher:
-        for accession in sorted(expected):
-            want = sum(1 for d in documents[accession] if index.is_indexable(d))
-            got = len(searcher.search(Term("accession", accession), limit=None))
-            assert got == want > 0, accession
-        assert searcher.doc_count() == sum(
-            1 for docs in documents.values() for d in docs if index.is_indexable(d)
-        )
+    entries = indexed_entries(data_env, settings)
+    for accession in sorted(expected):
+        want = sum(1 for d in documents[accession] if index.is_indexable(d))
+        assert entries[accession] == want > 0, accession
+    assert set(entries) == expected
+
+
+SUMMARY = re.compile(r"filings: (\d+) new, (\d+) updated, (\d+) unchanged, (\d+) failed")
+
+
+def test_two_ingests_of_the_same_filings_at_once_both_succeed(data_env, settings, tmp_path):
+    # On PostgreSQL both used to fail "duplicate key value violates unique constraint"
+    # and exit 1; now the second writer of an accession waits for the first.
+    files = [str(corpus_file(n)) for n in [BOTH, *UPLOADED]]
+    go = tmp_path / "go"
+    first = start(data_env.env, INGEST, str(go), *files)
+    second = start(data_env.env, INGEST, str(go), *files)
+    time.sleep(1.0)
+    go.touch()
+    runs = [finish(first), finish(second)]  # each exited 0
+    counts = [tuple(map(int, SUMMARY.search(run["summary"]).groups())) for run in runs]
+    assert all(failed == 0 for *_, failed in counts), [r["summary"] for r in runs]
+    new = sum(c[0] for c in counts)
+    assert new == len(files)  # each filing stored once; the other run found it there
+    assert all(sum(c[:3]) == len(files) for c in counts)
+    assert runs[0]["started"] < runs[1]["ended"] and runs[1]["started"] < runs[0]["ended"]
+
+    documents = stored_documents(data_env)
+    assert set(documents) == {accession_of(p) for p in files}
+    from search import index
+
+    entries = indexed_entries(data_env, settings)
+    for accession, docs in documents.items():
+        assert entries[accession] == sum(1 for d in docs if index.is_indexable(d)) > 0

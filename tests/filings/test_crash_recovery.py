@@ -150,6 +150,10 @@ def test_work_left_by_a_killed_run_is_reported_then_applied_by_the_next_run(
     with fresh_instance(tmp_path) as env:
         killed(env, "between", 1, "ingest", "--no-progress", str(sources))
         state = snapshot(env)
+        if getattr(settings, "SEARCH_BACKEND", "whoosh") == "postgres":
+            # An engine in the database applied each filing's work in its transaction.
+            assert state == expected
+            return
         assert state["pending"] > 0 and state["missing"]  # stored, not searchable yet
         check = manage(env, "check_index", check=False)
         assert check.returncode == 1

@@ -32,7 +32,7 @@ def _env(data_dir):
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "SEARCH_INDEX_DIR", "MAX_SUBMISSION_MB")
+        if k not in ("DATABASE_URL", "SEARCH_BACKEND", "SEARCH_INDEX_DIR", "MAX_SUBMISSION_MB")
     }
     env["DATA_DIR"] = str(data_dir)
     return env

@@ -332,7 +332,7 @@ print(response["Location"])
 def _env(data):
     env = {
         k: v for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "SEARCH_INDEX_DIR", "DJANGO_SETTINGS_MODULE"}
+        if k not in {"DATABASE_URL", "SEARCH_BACKEND", "SEARCH_INDEX_DIR", "DJANGO_SETTINGS_MODULE"}
     }
     env.update(
         DATA_DIR=str(data),
