@@ -43,7 +43,15 @@ from bleach.css_sanitizer import CSSSanitizer
 from lxml import etree
 from lxml import html as lxml_html
 
-from filings.text import clean_input, html_text, parse_html, remove_invisible, strip_tags
+from filings.text import (
+    clean_input,
+    drop_tag,
+    html_text,
+    is_invisible,
+    parse_html,
+    remove_invisible,
+    strip_tags,
+)
 
 __all__ = ["SANITIZER_VERSION", "sanitize_html", "sanitize_tree", "text_and_html", "text_to_html"]
 
@@ -222,9 +230,10 @@ def _fix_image(el, resolve_image: Callable[[str], str | None]) -> bool:
     return True
 
 
-def _prune(root, resolve_image: Callable[[str], str | None]) -> None:
+def _prune(root, resolve_image: Callable[[str], str | None], invisible_removed=False) -> None:
     """The lxml pass: structural removal, unwrapping, attribute and URL filtering."""
-    remove_invisible(root)
+    if not invisible_removed:
+        remove_invisible(root)
     unwrap = []
     for el in root.iter():
         tag = el.tag
@@ -268,7 +277,7 @@ def _prune(root, resolve_image: Callable[[str], str | None]) -> None:
             unwrap.append(el)  # an img has no content: unwrapping drops it, keeps tail
     for el in unwrap:
         if el.getparent() is not None:
-            el.drop_tag()
+            drop_tag(el)
 
 
 def _serialize_children(el) -> str:
@@ -298,18 +307,29 @@ def text_and_html(
     """`(extract_text("html", html), sanitize_html(html, resolve_image))` from one parse."""
     try:
         root = parse_html(html) if html else None
+        # Both drop the invisible elements: once for both, unless the document or its
+        # body is invisible as a whole (the two then part ways).
+        shared = root is not None and not is_invisible(root)
+        if shared:
+            body = root.find("body")
+            shared = body is None or not is_invisible(body)
+        if shared:
+            remove_invisible(root)
     except Exception:  # noqa: BLE001
         return "", _fallback(html)
     try:
-        text = html_text(copy.deepcopy(root), html) if html else ""
+        text = html_text(copy.deepcopy(root), html, shared) if html else ""
     except Exception:  # noqa: BLE001 - as extract_text: no text rather than no document
         text = ""
-    return text, sanitize_tree(root, html, resolve_image)
+    return text, sanitize_tree(root, html, resolve_image, shared)
 
 
-def sanitize_tree(root, html: str, resolve_image: Callable[[str], str | None]) -> str:
+def sanitize_tree(
+    root, html: str, resolve_image: Callable[[str], str | None], invisible_removed=False
+) -> str:
     """`sanitize_html` of `html` already parsed by `parse_html` (`root`, which this
-    consumes; None when it did not parse)."""
+    consumes; None when it did not parse); `invisible_removed`: the caller has run
+    `remove_invisible(root)`."""
     try:
         if root is None:
             return "" if not (html or "").strip() else _fallback(html)
@@ -319,7 +339,7 @@ def sanitize_tree(root, html: str, resolve_image: Callable[[str], str | None]) -
                 body = root
             else:
                 return _fallback(html)
-        _prune(body, resolve_image)
+        _prune(body, resolve_image, invisible_removed)
         whole = bool(body.get("style"))
         if whole:
             # The body's typography (font family and size, mostly) applies to all of it.

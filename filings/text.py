@@ -15,9 +15,16 @@ import html as _html
 import re
 
 from lxml import etree
-from lxml import html as lxml_html
 
-__all__ = ["extract_text", "html_text", "parse_html", "remove_invisible", "strip_tags"]
+__all__ = [
+    "drop_tag",
+    "drop_tree",
+    "extract_text",
+    "html_text",
+    "parse_html",
+    "remove_invisible",
+    "strip_tags",
+]
 
 # Elements whose content is never visible text. Inline-XBRL's `ix:header` (hidden facts,
 # contexts, units) is among them, whatever prefix the document binds to the namespace.
@@ -41,9 +48,40 @@ def remove_invisible(root) -> None:
         if el is root or el.getparent() is None:
             continue
         if el.tag in VOID_TAGS:
-            el.drop_tag()
+            drop_tag(el)
         else:
-            el.drop_tree()
+            drop_tree(el)
+
+
+def drop_tree(el) -> None:
+    """Remove `el` and its content; its tail stays where it was."""
+    parent = el.getparent()
+    if el.tail:
+        _append_text_before(el, parent, el.tail)
+    parent.remove(el)
+
+
+def drop_tag(el) -> None:
+    """Remove `el` but keep its text, children and tail in its place."""
+    parent = el.getparent()
+    if el.text and isinstance(el.tag, str):
+        _append_text_before(el, parent, el.text)
+    if el.tail:
+        if len(el):
+            last = el[-1]
+            last.tail = (last.tail or "") + el.tail
+        else:
+            _append_text_before(el, parent, el.tail)
+    index = parent.index(el)
+    parent[index : index + 1] = el[:]
+
+
+def _append_text_before(el, parent, text: str) -> None:
+    previous = el.getprevious()
+    if previous is None:
+        parent.text = (parent.text or "") + text
+    else:
+        previous.tail = (previous.tail or "") + text
 
 
 # Elements that start a new line of text.
@@ -103,7 +141,9 @@ def parse_html(content: str):
         content = clean_input(content)
         if not content.strip():
             return None
-        parser = lxml_html.HTMLParser(
+        # lxml's plain element classes: lxml.html's own look each element's class up in
+        # Python, a cost paid on every element the passes below touch.
+        parser = etree.HTMLParser(
             encoding="utf-8",
             remove_comments=True,
             remove_pis=True,
@@ -152,14 +192,16 @@ def _html_text(content: str) -> str:
     return html_text(parse_html(content), content)
 
 
-def html_text(root, content: str) -> str:
+def html_text(root, content: str, invisible_removed: bool = False) -> str:
     """`extract_text` for an HTML document already parsed by `parse_html` (`root`, which
-    this consumes; None when it did not parse) from `content`."""
+    this consumes; None when it did not parse) from `content`; `invisible_removed`: the
+    caller has run `remove_invisible(root)`."""
     if root is None:
         return normalize(strip_tags(clean_input(content)))
     if is_invisible(root):
         return ""
-    remove_invisible(root)
+    if not invisible_removed:
+        remove_invisible(root)
     # Line and cell breaks are marked with characters that cannot occur in the content
     # (clean_input removed them), because the source's own newlines and tabs are mere
     # spaces in HTML. Only the elements that break lines are visited (lxml picks them).

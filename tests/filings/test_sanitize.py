@@ -595,3 +595,21 @@ def test_normalize_collapses_runs_to_a_space_or_a_tab(raw, expected):
     from filings.text import normalize
 
     assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        page("<p>a<script>x</script>b<img src='logo.jpg'>c<br>d</p>" + _TABLE),
+        page("<p>shown</p>", body_style="display:none"),
+        "<html style='display:none'><body><p>hidden</p></body></html>",
+        "<p>no body <embed src=x><b>after</b> tail</p>",
+        "<div>a<span style='display:none'>b</span>c<wbr>d</div>",
+    ],
+)
+def test_one_parse_gives_what_two_give(html):
+    """text_and_html shares the parse and the removal of invisible elements."""
+    assert sanitize.text_and_html(html, Resolver()) == (
+        extract_text("html", html),
+        sanitize_html(html, Resolver()),
+    )
