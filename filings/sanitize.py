@@ -619,9 +619,14 @@ def _find_units(body):
     body or a table cell) where html5lib rebuilds no element: no block inside a p-like
     element, no link inside a link, no element of another kind (lists, unknown tags...).
     """
+    # Marked once, bottom-up, so that nesting costs no more than size.
+    holds_table = _marked_ancestors(body, body.iter("table"))
+    holds_block = _marked_ancestors(
+        body, (el for el in body.iter() if el.tag not in _PHRASING and el.tag not in _VOID_PHRASING)
+    )
     rows = set()
     for tr in body.iter("tr"):
-        if _is_space(tr.text) and next(tr.iterdescendants("table"), None) is None:
+        if _is_space(tr.text) and tr not in holds_table:
             if all(_is_space(cell.tail) for cell in tr):
                 rows.add(tr)
     dirty = set()  # regions (body, cells) where html5lib may rebuild something
@@ -652,7 +657,7 @@ def _find_units(body):
                 dirty.add(region)
             if tag in _P_LIKE:
                 in_p = True
-            if all(d.tag in _PHRASING or d.tag in _VOID_PHRASING for d in el.iterdescendants()):
+            if el not in holds_block:
                 found.append((el, region))
                 # Still walked: a link inside a link, a void element with content,
                 # make the region dirty.
@@ -665,6 +670,17 @@ def _find_units(body):
             yield el, "tr"
         elif region not in dirty:
             yield el, "block"
+
+
+def _marked_ancestors(body, elements) -> set:
+    """The ancestors (below `body`) of any of `elements`."""
+    marked = set()
+    for el in elements:
+        parent = el.getparent()
+        while parent is not None and parent is not body and parent not in marked:
+            marked.add(parent)
+            parent = parent.getparent()
+    return marked
 
 
 def _is_space(text: str | None) -> bool:
