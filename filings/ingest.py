@@ -113,6 +113,7 @@ class PreparedDocument:
     document: sub.Document
     text: str
     html: str
+    page_breaks: list = field(default_factory=list)  # where display pages start
 
 
 @dataclass
@@ -138,7 +139,8 @@ def _prepare_submission(submission: sub.Submission) -> Prepared:
     documents = []
     for doc in submission.documents:
         text, html = _derive(doc, resolve)
-        documents.append(PreparedDocument(doc, text, html))
+        # A very large document is shown a page at a time: cut here, in the worker.
+        documents.append(PreparedDocument(doc, text, html, compute_breaks(html)))
     return Prepared(submission, documents, hashlib.sha256(submission.raw).hexdigest())
 
 
@@ -334,7 +336,7 @@ def _build_document(filing, prepared: PreparedDocument, written) -> Document:
         text=prepared.text,
         html=prepared.html,
         sanitizer_version=SANITIZER_VERSION,
-        page_breaks=compute_breaks(prepared.html),  # a very large one is shown in pages
+        page_breaks=prepared.page_breaks,
     )
     if d.data is not None:
         digest = hashlib.sha256(d.data).hexdigest()
