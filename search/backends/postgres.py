@@ -278,9 +278,11 @@ class _Translation:
             needed, query = None, None  # chained spans: Python decides every candidate
         parts = []
         if query is not None:
+            # Per candidate, its own chunks, first match wins (OFFSET 0 keeps PostgreSQL
+            # from turning this into a join that tests every chunk of every entry).
             parts.append((
                 "(e.span >= %s AND EXISTS (SELECT 1 FROM search_chunk c WHERE "
-                "c.entry_id = e.id AND c.field = %s AND c.words @@ %s::tsquery))",
+                "c.entry_id = e.id AND c.field = %s AND c.words @@ %s::tsquery OFFSET 0))",
                 [needed, field, query],
             ))
         confirmed = self._confirmed(c, field, vector, every, needed)
@@ -349,9 +351,10 @@ class _Translation:
 
     # --- Ranking ------------------------------------------------------------------------
 
-    def score(self) -> Part:
+    def score(self) -> tuple[Part, str]:
         """BM25 over the positive body words (a phrase's and a proximity's words each
-        count, a prefix counts as one word), from the `words` frequencies."""
+        count, a prefix counts as one word), from the `words` frequencies: (the words'
+        frequencies as columns t0, t1... of an entry `e`, the score over them)."""
         terms = []
         for group in self.parsed.groups:
             for c in group:
@@ -363,20 +366,19 @@ class _Translation:
                     terms.extend(quoted(w) for w in c.words)
         terms = list(dict.fromkeys(terms))
         if not terms:
-            return "0", []
+            return ("", []), "0"
         total, average = _statistics(self.cursor)
         self.cursor.execute(
             "SELECT (SELECT count(*) FROM search_entry e WHERE e.words @@ t::tsquery) "
             "FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n", [terms])
         frequencies = [row[0] for row in self.cursor.fetchall()]
-        norm = f"({K1!r} * ({1 - B!r} + {B!r} * e.length / {max(average, 1.0)!r}))"
-        sql, params = [], []
-        for term, df in zip(terms, frequencies, strict=True):
+        norm = f"({K1!r} * ({1 - B!r} + {B!r} * length / {max(average, 1.0)!r}))"
+        columns, score = [], []
+        for n, (_term, df) in enumerate(zip(terms, frequencies, strict=True)):
             idf = math.log(total / (df + 1)) + 1 if total else 1.0
-            tf = _tf("ts_rank('{1,1,1,1}', w.words, %s::tsquery, 0)")
-            sql.append(f"{idf!r} * {tf} * {K1 + 1!r} / ({tf} + {norm})")
-            params += [term, term]
-        return " + ".join(sql), params
+            columns.append(_tf("ts_rank('{1,1,1,1}', e.words, %s::tsquery, 0)") + f" AS t{n}")
+            score.append(f"{idf!r} * t{n} * {K1 + 1!r} / (t{n} + {norm})")
+        return (", " + ", ".join(columns), terms), " + ".join(score)
 
 
 def _storable(values) -> list[str]:
@@ -393,7 +395,7 @@ def _doc_type(value: str) -> Part:
 
 def _in_chunks(field: str, query: str) -> Part:
     return ("EXISTS (SELECT 1 FROM search_chunk c WHERE c.entry_id = e.id AND c.field = %s "
-            "AND c.words @@ %s::tsquery)", [field, query])
+            "AND c.words @@ %s::tsquery OFFSET 0)", [field, query])
 
 
 def _positions(cursor, entries: list[int], field: str, lexemes: list[str]) -> dict:
@@ -531,6 +533,12 @@ class PostgresBackend(SearchBackend):
                     stats["documents"] += 1
                 if progress:
                     progress(len(chunk))
+            # Fold the new entries into the GIN indexes now rather than leave a long
+            # pending list to every search, and give the planner the table's new figures.
+            for name in ("search_entry_words", "search_entry_company", "search_entry_cik"):
+                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [name])
+            cursor.execute("ANALYZE search_entry")
+            cursor.execute("ANALYZE search_chunk")
         cursor_stats_reset()
         stats["seconds"] = time.monotonic() - started
         return stats
@@ -550,15 +558,15 @@ class PostgresBackend(SearchBackend):
     def _matches(self, cursor, parsed, filters, sort, messages) -> Part:
         """The `m` relation: every match, with what ordering and facets need."""
         sql = _Translation(cursor, parsed, filters, messages)
-        score, params = sql.score() if sort == "relevance" else ("0", [])
+        (frequencies, params), score = sql.score() if sort == "relevance" else (("", []), "0")
         condition, condition_params = sql.condition
-        # `w` reads each entry's words once however many words are scored.
-        source = "search_entry e"
-        if sort == "relevance" and score != "0":
-            source += " CROSS JOIN LATERAL (SELECT e.words || ''::tsvector AS words OFFSET 0) w"
+        # The inner query reads each word's frequency once (OFFSET 0 keeps PostgreSQL
+        # from folding it into the outer one, which would compute each twice).
         return (
-            f"SELECT e.id, e.accession, e.sequence, e.filed, e.form, e.year, e.doc_type, "
-            f"e.cik, e.state_loc, ({score})::float8 AS score FROM {source} WHERE {condition}",
+            f"SELECT id, accession, sequence, filed, form, year, doc_type, cik, state_loc, "
+            f"({score})::float8 AS score FROM (SELECT e.id, e.accession, e.sequence, "
+            f"e.filed, e.form, e.year, e.doc_type, e.cik, e.state_loc, e.length"
+            f"{frequencies} FROM search_entry e WHERE {condition} OFFSET 0) e",
             params + condition_params,
         )
 
