@@ -388,8 +388,10 @@ _UNIT_PLACEHOLDER = re.compile(
 )
 _TEXT_PLACEHOLDER = re.compile("\ue001([0-9]+)\ue001")
 _CELL_PLACEHOLDER = re.compile('<(td|th) id="\ue002([0-9]+)\ue002"></\\1>')
-# The placeholder characters, as the input may hold them or spell them.
-_MAY_HOLD_MARKS = re.compile("[\ue000-\ue003]|&#(?:[xX]0*[eE]00[0-3]|0*5734[4-7])(?![0-9])")
+# The placeholder characters, as the input may spell them (a pattern that starts with a
+# fixed "&#" is searched for fast).
+_MARKS = "\ue000\ue001\ue002\ue003"
+_SPELLED_MARK = re.compile("&#(?:[xX]0*[eE]00[0-3]|0*5734[4-7])(?![0-9])")
 # How templates of each kind are cleaned together: around them, between them.
 _PROBES = {
     "block": ("", "", f'<br id="{_SEP_MARK}">'),
@@ -476,7 +478,8 @@ _MEMO = _Memo()
 def _clean(body, whole: bool, html: str) -> str:
     """bleach's output for `body`'s content (`whole`: for body itself), parsed from
     `html`."""
-    if not _MAY_HOLD_MARKS.search(html) and not _TABLES_MISPLACED(body):
+    marks = any(mark in html for mark in _MARKS) or _SPELLED_MARK.search(html)
+    if not marks and not _TABLES_MISPLACED(body):
         try:
             # On a copy: the plain way needs the tree as it was.
             return _clean_by_units(copy.deepcopy(body), whole)

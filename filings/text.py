@@ -106,11 +106,14 @@ _TAG = re.compile(r"<!--.*?-->|<[!?/]?[a-zA-Z][^<>]*>|<![^<>]*>", re.S)
 _SGML_MARKUP = re.compile(r"</?(?:PAGE|TABLE|CAPTION|S|C|FN|F\d{1,3}|R)>", re.I)
 _FDS_TAG = re.compile(r"^[ \t]*<([A-Z][A-Z0-9&-]*)>", re.M)
 _FDS_END_TAG = re.compile(r"^[ \t]*</[A-Z][A-Z0-9&-]*>", re.M)
-# Runs of whitespace other than newline and tab, save a lone space (already what a run
-# becomes); then runs of spaces and tabs holding a tab.
-_HSPACE_NO_TAB = re.compile(r"[^\S\n\t]{2,}|[^\S\n\t ]")
-_SPACES_WITH_TAB = re.compile(r"[ \t]*\t[ \t]*")
+# Whitespace other than space, newline and tab (what `\s` matches: str.isspace(), all in
+# the BMP) becomes a space, spelled out so that the regex tests a set, not a category;
+# then runs of spaces, and runs of spaces and tabs holding a tab.
+_OTHER_SPACES = "".join(c for c in map(chr, range(0x10000)) if c.isspace() and c not in " \n\t")
+_OTHER_SPACE = re.compile(f"[{re.escape(_OTHER_SPACES)}]")
 _INVISIBLE_CHARS = re.compile("[\u200b\u200c\u200d\u2060\ufeff\xad]")
+_SPACE_RUN = re.compile(" {2,}")
+_SPACES_WITH_TAB = re.compile(r"[ \t]*\t[ \t]*")
 _BLANK_LINES = re.compile(r"\n{2,}")
 _LINE = "\ue000"  # private-use characters, removed from input by clean_input
 _CELL = "\ue001"
@@ -179,11 +182,11 @@ def strip_tags(content: str) -> str:
 def normalize(text: str) -> str:
     """Collapse whitespace as the module docstring says."""
     text = _INVISIBLE_CHARS.sub("", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # A run of whitespace holding a tab becomes one tab, any other run one space. Two
-    # C-level passes over the whole text rather than a Python call per run; both are
-    # linear (each run is first cut down to single spaces between its tabs).
-    text = _SPACES_WITH_TAB.sub("\t", _HSPACE_NO_TAB.sub(" ", text))
+    text = _OTHER_SPACE.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    # A run of whitespace holding a tab becomes one tab, any other run one space: in
+    # C-level passes over the whole text rather than a Python call per run, all linear
+    # (each run is first cut down to single spaces between its tabs).
+    text = _SPACES_WITH_TAB.sub("\t", _SPACE_RUN.sub(" ", text))
     text = "\n".join([line.strip() for line in text.split("\n")])
     return _BLANK_LINES.sub("\n", text).strip()
 
