@@ -12,7 +12,9 @@ CPU time is the figure to compare: wall time swings 2-3x on a shared machine.
 `--profile` runs one in-process pass (one worker) under a sampling profiler and shares
 the CPU time out by the outermost pipeline step on the stack (parse, text, sanitize, XML
 tables, database, index...), with the sanitize step broken down by the library that was
-running (html5lib, bleach, tinycss2, lxml and our own code).
+running (html5lib, bleach, tinycss2, lxml and our own code). HTML documents get their
+text and sanitized HTML from one parse (`filings.sanitize.text_and_html`), so their text
+extraction counts under sanitize, as "filings.text"; the "text" step is the other kinds.
 """
 from __future__ import annotations
 
@@ -111,7 +113,7 @@ LIBRARIES = [
     ("html5lib", "html5lib"),
     ("bleach", "bleach (filter, serialiser)"),
     ("tinycss2", "tinycss2"),
-    ("filings.text", "lxml parse (filings.text)"),
+    ("filings.text", "filings.text (lxml parse, text of HTML documents)"),
     ("filings.sanitize", "filings.sanitize (lxml pass, serialising)"),
 ]
 
