@@ -17,6 +17,7 @@ import re
 from lxml import etree
 
 __all__ = [
+    "bound_attributes",
     "drop_tag",
     "drop_tree",
     "extract_text",
@@ -132,6 +133,65 @@ def clean_input(content: str) -> str:
     return content
 
 
+# libxml2 checks each attribute of a start tag against all earlier ones: time quadratic in
+# attributes per tag (a fuzzed tag of 80,000 attribute names took 89 s). No real document
+# comes near this many, so a tag is cut after it before libxml2 sees it.
+MAX_ATTRIBUTES = 200
+_WS = "\t\n\x0c\r "
+# One attribute as HTML5 (and libxml2 2.14) tokenizes it inside a start tag: separators,
+# a name (its first character may be "="), and an optional value. Possessive throughout:
+# no backtracking, so each character is looked at a bounded number of times.
+_ATTRIBUTE = re.compile(
+    f"[{_WS}/]*+([^{_WS}/>][^{_WS}/>=]*+)"
+    f"(?:[{_WS}]*+=[{_WS}]*+(?:\"[^\"]*+\"?|'[^']*+'?|[^{_WS}>]*+))?+"
+)
+_SIMPLE_ATTRIBUTE = (
+    f"[{_WS}/]++[^{_WS}/<>=\"'][^{_WS}/<>=\"']*+"
+    f"(?:[{_WS}]*+=[{_WS}]*+(?:\"[^\"]*+\"|'[^']*+'|[^{_WS}<>=\"'`]++))?+"
+)
+# Text, comments and start tags of at most MAX_ATTRIBUTES plain attributes, skipped in one
+# C-level match; it stops at a start tag that needs a closer look (or the end).
+_UP_TO_CLOSER_LOOK = re.compile(
+    f"(?:[^<]++|<!--(?:[^-]++|-(?!->))*+(?:-->)?|<(?![A-Za-z])"
+    f"|<[A-Za-z][^{_WS}/>]*+(?:{_SIMPLE_ATTRIBUTE}){{0,{MAX_ATTRIBUTES}}}+[{_WS}/]*+>)*+"
+)
+
+
+_TAG_NAME = re.compile(f"<[A-Za-z][^{_WS}/>]*+")
+_SEPARATORS = re.compile(f"[{_WS}/]*+")
+
+
+def bound_attributes(content: str) -> str:
+    """`content` with every start tag cut after MAX_ATTRIBUTES attributes (the first ones
+    kept as written). Linear: each tag is read once, as HTML5 tokenizes it."""
+    pieces = []
+    copied = pos = 0  # content[:copied] is in pieces
+    end = len(content)
+    while True:
+        pos = _UP_TO_CLOSER_LOOK.match(content, pos).end()
+        if pos >= end:
+            break
+        # A start tag with odd attributes (quotes in names...) or very many of them.
+        pos = _TAG_NAME.match(content, pos).end()
+        count = 0
+        cut = None
+        while m := _ATTRIBUTE.match(content, pos):
+            count += 1
+            if count > MAX_ATTRIBUTES and cut is None:
+                cut = pos
+            pos = m.end()
+        pos = _SEPARATORS.match(content, pos).end()  # now at ">" or the end
+        if cut is not None:
+            pieces.append(content[copied:cut])
+            pieces.append(">")
+            copied = pos + 1
+        pos += 1
+    if not pieces:
+        return content
+    pieces.append(content[copied:])
+    return "".join(pieces)
+
+
 def parse_html(content: str):
     """Parse an HTML, XHTML or inline-XBRL document robustly; the root element, or None.
 
@@ -141,7 +201,7 @@ def parse_html(content: str):
     stated, so an `<?xml encoding=...?>` or `<meta charset>` in the text cannot garble it.
     """
     try:
-        content = clean_input(content)
+        content = bound_attributes(clean_input(content))
         if not content.strip():
             return None
         # lxml's plain element classes: lxml.html's own look each element's class up in

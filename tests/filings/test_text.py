@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from filings.text import extract_text
+from filings.text import MAX_ATTRIBUTES, extract_text, parse_html
 from tests.builders import documents
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
@@ -320,3 +320,39 @@ def test_whitespace_run_at_the_end_of_an_xml_document_takes_linear_time():
 
     assert (unclosed, closed) == ("1 x", "a: 2")
     assert elapsed < 5.0
+
+
+def _tag_with_attributes(count: int) -> str:
+    # What the fuzzer made: header lines pasted inside an open `<font`, each a new name.
+    names = "\n".join(f"ITEM INFORMATION:\tvalue {i}" for i in range(count))
+    return f'<p>before <font\n{names} style="color:red">inside</font> after</p>'
+
+
+def test_a_tag_with_very_many_attributes_parses_in_linear_time():
+    # libxml2 compares each attribute with every earlier one: 80,000 took 89 s to parse.
+    html = _tag_with_attributes(80_000)
+    started = time.perf_counter()
+    root = parse_html(html)
+    text = extract_text("html", html)
+    elapsed = time.perf_counter() - started
+
+    font = root.find(".//font")
+    # The first MAX_ATTRIBUTES attributes are read: 50 lines of four, three names repeated.
+    assert len(font.attrib) == 3 + MAX_ATTRIBUTES // 4
+    assert font.keys()[:4] == ["item", "information:", "value", "0"]
+    assert text == "before inside after"
+    assert elapsed < 10.0
+
+
+def test_attributes_past_the_bound_are_cut_but_the_tag_and_its_neighbours_stay():
+    names = " ".join(f"a{i}='{i}>'" for i in range(MAX_ATTRIBUTES + 50))
+    root = parse_html(f'<div><b x="1">one</b><span {names}>two</span><i y=2>three</i></div>')
+
+    span = root.find(".//span")
+    assert span.keys() == [f"a{i}" for i in range(MAX_ATTRIBUTES)]
+    assert span.get("a7") == "7>"
+    assert (span.text, root.find(".//b").get("x"), root.find(".//i").get("y")) == (
+        "two",
+        "1",
+        "2",
+    )
