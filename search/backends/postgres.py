@@ -228,7 +228,7 @@ class _Translation:
             return None
         groups = [_all([self._clause(c) for c in g], " OR ", "FALSE") for g in parsed.groups]
         excluded = [self._clause(c) for c in parsed.excluded]
-        parts = groups + [("NOT " + sql, params) for sql, params in excluded]
+        parts = groups + [(f"NOT ({sql})", params) for sql, params in excluded]
         return _all(parts, " AND ", "TRUE")
 
     def _clause(self, c: Clause) -> Part:
@@ -539,6 +539,11 @@ class PostgresBackend(SearchBackend):
                 cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [name])
             cursor.execute("ANALYZE search_entry")
             cursor.execute("ANALYZE search_chunk")
+        if not connection.in_atomic_block:
+            # The old entries are dead rows now: make their space reusable at once
+            # rather than let the tables grow by a whole index until autovacuum comes.
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM search_entry, search_chunk")
         cursor_stats_reset()
         stats["seconds"] = time.monotonic() - started
         return stats

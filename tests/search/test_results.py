@@ -202,6 +202,12 @@ def test_csv_streams_exactly_total_rows(client, api):
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
         assert rows[0][0] == "accession_number"
         assert len(rows) - 1 == total
+        # Each row links to its own document (or filing, for a header-only one).
+        suffix = "?q=revenue" if "q" in params else ""
+        for row in rows[1:]:
+            accession, sequence, url = row[0], row[1], row[-1]
+            path = f"/filings/{accession}/" + (f"{sequence}/" if sequence != "0" else "")
+            assert url == f"http://testserver{path}{suffix}", url
 
 
 def test_atom_feed_lists_newest_first(client, corpus):
