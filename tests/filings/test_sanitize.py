@@ -638,3 +638,15 @@ def test_an_element_with_very_many_children_is_sanitized_in_linear_time():
 
     assert out == f"<ul>{items}</ul>"
     assert elapsed < 40.0
+
+
+def test_a_document_of_very_many_words_is_sanitized_in_linear_time():
+    # bleach cleans the words of all paragraphs together, and html5lib grows a text by
+    # copying it at each entity: 100,000 paragraphs took 48 s, 8 s cleaned in batches.
+    paragraphs = "".join(f"<p>w{i} &amp; z&lt;</p>" for i in range(100_000))
+    started = time.perf_counter()
+    out = sanitize_html(paragraphs)
+    elapsed = time.perf_counter() - started
+
+    assert out == paragraphs
+    assert elapsed < 30.0
