@@ -6,6 +6,7 @@ import gzip
 import io
 import re
 import zlib
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -56,10 +57,16 @@ def database_tasks(settings):
 
 
 def run_worker():
-    call_command(
-        "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0",
-        verbosity=0,
-    )
+    # The worker closes "old" connections between tasks; inside a test's transaction
+    # Django counts its own connection as one (autocommit is off) and PostgreSQL's would
+    # be closed under the test. Out of tests the worker runs in autocommit, as it must.
+    with mock.patch(
+        "django_tasks_db.management.commands.db_worker.close_old_connections"
+    ):
+        call_command(
+            "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0",
+            verbosity=0,
+        )
 
 
 def post(client, *files, follow=True, **extra):

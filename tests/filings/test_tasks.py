@@ -14,6 +14,7 @@ import textwrap
 import time
 from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
@@ -54,10 +55,16 @@ def queue_upload(user, name=TXT, data=None):
 
 def run_worker():
     """A real worker, in this process, until the queue is empty."""
-    call_command(
-        "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0",
-        verbosity=0,
-    )
+    # The worker closes "old" connections between tasks; inside a test's transaction
+    # Django counts its own connection as one (autocommit is off) and PostgreSQL's would
+    # be closed under the test. Out of tests the worker runs in autocommit, as it must.
+    with mock.patch(
+        "django_tasks_db.management.commands.db_worker.close_old_connections"
+    ):
+        call_command(
+            "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0",
+            verbosity=0,
+        )
 
 
 def dead_pid():
