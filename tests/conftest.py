@@ -39,3 +39,19 @@ def ingest_paths(db):
         return ingest(read_sources([str(p) for p in paths]), workers=workers, user=user)
 
     return run
+
+
+def run_worker():
+    """A real task worker, in this process, until the queue is empty."""
+    from unittest import mock
+
+    from django.core.management import call_command
+
+    # The worker closes "old" connections between tasks; inside a test's transaction
+    # Django counts its own connection as one (autocommit is off) and PostgreSQL's would
+    # be closed under the test. Out of tests the worker runs in autocommit, as it must.
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command(
+            "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0",
+            verbosity=0,
+        )

@@ -6,12 +6,10 @@ import gzip
 import io
 import re
 import zlib
-from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -20,7 +18,7 @@ from django.urls import reverse
 from filings import tasks
 from filings.models import Company, Document, Filing, Ingestion, Job
 from tests.builders import tar_bytes, zip_bytes
-from tests.conftest import corpus_file
+from tests.conftest import corpus_file, run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -56,17 +54,6 @@ def database_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
-def run_worker():
-    # The worker closes "old" connections between tasks; inside a test's transaction
-    # Django counts its own connection as one (autocommit is off) and PostgreSQL's would
-    # be closed under the test. Out of tests the worker runs in autocommit, as it must.
-    with mock.patch(
-        "django_tasks_db.management.commands.db_worker.close_old_connections"
-    ):
-        call_command(
-            "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0",
-            verbosity=0,
-        )
 
 
 def post(client, *files, follow=True, **extra):

@@ -14,12 +14,10 @@ import textwrap
 import time
 from datetime import timedelta
 from pathlib import Path
-from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.db.models import F
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -29,7 +27,7 @@ from filings.ingest import ingest
 from filings.models import Filing, Ingestion, Job
 from filings.sources import open_upload
 from tests.builders import zip_bytes
-from tests.conftest import FIXTURES, corpus_file
+from tests.conftest import FIXTURES, corpus_file, run_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 TXT = "0000320193-99-000010.txt"  # 8-K, Apple Computer, 1999
@@ -53,18 +51,6 @@ def queue_upload(user, name=TXT, data=None):
     return tasks.start_uploads([SimpleUploadedFile(name, data)], user)
 
 
-def run_worker():
-    """A real worker, in this process, until the queue is empty."""
-    # The worker closes "old" connections between tasks; inside a test's transaction
-    # Django counts its own connection as one (autocommit is off) and PostgreSQL's would
-    # be closed under the test. Out of tests the worker runs in autocommit, as it must.
-    with mock.patch(
-        "django_tasks_db.management.commands.db_worker.close_old_connections"
-    ):
-        call_command(
-            "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0",
-            verbosity=0,
-        )
 
 
 def dead_pid():
