@@ -1,6 +1,13 @@
 """Shared fixtures: every test gets its own file storage and search index directory."""
 import os
+import re
+import sqlite3
+import subprocess
+import sys
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -55,3 +62,88 @@ def run_worker():
             "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0",
             verbosity=0,
         )
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Instance:
+    """A separate instance of the app for `manage.py` subprocesses that commit for real:
+    its own DATA_DIR and, when the suite runs on PostgreSQL, a scratch database of its
+    own on the same server (SQLite in DATA_DIR otherwise). `env` runs processes there."""
+
+    def __init__(self, data: Path, env: dict, database: str | None):
+        self.data, self.env, self.database = data, env, database
+
+    def query(self, sql: str) -> list[tuple]:
+        if self.database is None:
+            db = sqlite3.connect(self.data / "db.sqlite3")
+            try:
+                return db.execute(sql).fetchall()
+            finally:
+                db.close()
+        import psycopg
+
+        with psycopg.connect(**_server(), dbname=self.database) as db:
+            return db.execute(sql).fetchall()
+
+    def manage(self, *args, check=True, timeout=300):
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=self.env,
+            capture_output=True, text=True, timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+        return result
+
+
+@contextmanager
+def separate_instance(data: Path, **environ):
+    """A migrated Instance in `data` (created), dropped with its database after."""
+    from django.db import connection
+
+    data.mkdir(parents=True, exist_ok=True)
+    env = {
+        k: v for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "SEARCH_INDEX_DIR", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(DATA_DIR=str(data), DJANGO_SETTINGS_MODULE="config.settings",
+               ALLOWED_HOSTS="testserver", LOG_LEVEL="ERROR", PYTHONPATH=str(ROOT), **environ)
+    database = None
+    if connection.vendor == "postgresql":
+        # Named after the test database, so runs side by side do not collide.
+        database = re.sub(r"\W", "_", f"{connection.settings_dict['NAME']}_{uuid.uuid4().hex[:8]}")
+        _admin(f'CREATE DATABASE "{database}"')
+        env["DATABASE_URL"] = _database_url(database)
+    instance = Instance(data, env, database)
+    try:
+        instance.manage("migrate", "--noinput", "-v", "0")
+        yield instance
+    finally:
+        if database is not None:
+            _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def _server() -> dict:
+    """How to reach the PostgreSQL server the suite runs on."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    return {k: v for k, v in {"host": s["HOST"], "port": s["PORT"], "user": s["USER"],
+                              "password": s["PASSWORD"]}.items() if v}
+
+
+def _admin(sql: str):
+    import psycopg
+
+    with psycopg.connect(**_server(), dbname="postgres", autocommit=True) as db:
+        db.execute(sql)
+
+
+def _database_url(name: str) -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    credentials = quote(s["USER"] or "") + (f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else "")
+    port = f":{s['PORT']}" if s["PORT"] else ""
+    return f"postgres://{credentials}@{s['HOST'] or 'localhost'}{port}/{name}"

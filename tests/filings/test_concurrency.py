@@ -4,9 +4,7 @@ in DATA_DIR, or a scratch PostgreSQL database beside the test database) and the 
 engine the suite runs with. Neither may lose the other's filings, the index must hold
 every one of them, and two processes storing the same filings both succeed."""
 import json
-import os
 import re
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -14,12 +12,10 @@ import time
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 
-from tests.conftest import corpus_file
+from tests.conftest import corpus_file, separate_instance
 
 pytestmark = pytest.mark.corpus
 
@@ -92,13 +88,6 @@ print(json.dumps({"started": started, "ended": time.time(), "results": results})
 """
 
 
-def run_django(env, *args):
-    subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
-        capture_output=True, timeout=120,
-    )
-
-
 def start(env, code, *args):
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code), *args],
@@ -116,73 +105,10 @@ def accession_of(path):
     return Path(path).name[:20]
 
 
-class SharedData:
-    """The helpers' DATA_DIR, environment and database."""
-
-    def __init__(self, data: Path, env: dict, database: str | None):
-        self.data, self.env, self.database = data, env, database
-
-    def query(self, sql: str) -> list[tuple]:
-        if self.database is None:
-            db = sqlite3.connect(self.data / "db.sqlite3")
-            try:
-                return db.execute(sql).fetchall()
-            finally:
-                db.close()
-        import psycopg
-
-        with psycopg.connect(**_server(), dbname=self.database) as db:
-            return db.execute(sql).fetchall()
-
-
-def _server() -> dict:
-    """How to reach the PostgreSQL server the suite runs on."""
-    s = connection.settings_dict
-    return {k: v for k, v in {"host": s["HOST"], "port": s["PORT"], "user": s["USER"],
-                              "password": s["PASSWORD"]}.items() if v}
-
-
-def _database_url(name: str) -> str:
-    s = connection.settings_dict
-    credentials = quote(s["USER"] or "") + (f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else "")
-    port = f":{s['PORT']}" if s["PORT"] else ""
-    return f"postgres://{credentials}@{s['HOST'] or 'localhost'}{port}/{name}"
-
-
-def _admin(sql: str):
-    import psycopg
-
-    with psycopg.connect(**_server(), dbname="postgres", autocommit=True) as db:
-        db.execute(sql)
-
-
 @pytest.fixture
 def data_env(tmp_path):
-    data = tmp_path / "data"
-    data.mkdir()
-    env = {
-        k: v for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "SEARCH_INDEX_DIR", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(
-        DATA_DIR=str(data),
-        DJANGO_SETTINGS_MODULE="config.settings",
-        ALLOWED_HOSTS="testserver",
-        LOG_LEVEL="ERROR",
-        PYTHONPATH=str(ROOT),
-    )
-    database = None
-    if connection.vendor == "postgresql":
-        # The helpers commit for real, so they get a database of their own on the same
-        # server, named after the test database (runs side by side do not collide).
-        database = re.sub(r"\W", "_", f"{connection.settings_dict['NAME']}_concurrency")
-        _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        _admin(f'CREATE DATABASE "{database}"')
-        env["DATABASE_URL"] = _database_url(database)
-    run_django(env, "migrate", "--noinput")
-    yield SharedData(data, env, database)
-    if database is not None:
-        _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    with separate_instance(tmp_path / "data") as instance:
+        yield instance
 
 
 def stored_documents(shared):

@@ -2,66 +2,20 @@
 mend: after a SIGKILL and one clean re-run, the database and the index are what a clean
 run makes. Each run is a real `manage.py` process on its own DATA_DIR (and database)."""
 import json
-import os
 import signal
 import subprocess
 import sys
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+from tests.conftest import separate_instance
+
 ROOT = Path(__file__).resolve().parents[2]
 KILLPOINT = ROOT / "tests" / "killpoint.py"
 FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
 TIMEOUT = 300
-
-
-@contextmanager
-def fresh_instance(tmp_path):
-    """Environment for a new instance: its own DATA_DIR, and on PostgreSQL its own
-    database (created here and dropped after)."""
-    data_dir = tmp_path / f"instance-{uuid.uuid4().hex[:8]}"
-    env = {k: v for k, v in os.environ.items() if k not in {"SEARCH_INDEX_DIR"}}
-    env["DATA_DIR"] = str(data_dir)
-    db = settings.DATABASES["default"]
-    dropped = None
-    if db["ENGINE"].endswith("postgresql"):
-        import psycopg
-
-        name = f"edgar_crash_{uuid.uuid4().hex[:10]}"
-        params = {"host": db.get("HOST") or "127.0.0.1", "port": db.get("PORT") or 5432,
-                  "user": db.get("USER") or "postgres", "password": db.get("PASSWORD") or None,
-                  "dbname": "postgres", "autocommit": True}
-        with psycopg.connect(**params) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        user = params["user"] + (f":{params['password']}" if params["password"] else "")
-        env["DATABASE_URL"] = f"postgres://{user}@{params['host']}:{params['port']}/{name}"
-        dropped = (params, name)
-    else:
-        env.pop("DATABASE_URL", None)
-    try:
-        manage(env, "migrate", "--noinput", "-v", "0")
-        yield env
-    finally:
-        if dropped:
-            import psycopg
-
-            params, name = dropped
-            with psycopg.connect(**params) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def manage(env, *args, check=True):
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-    return result
 
 
 def killed(env, point, n, *command):
@@ -84,8 +38,8 @@ def snapshot(env) -> dict:
     return json.loads(result.stdout)
 
 
-def ingest(env, *paths, check=False):
-    return manage(env, "ingest", "--no-progress", *map(str, paths), check=check)
+def ingest(instance, *paths, check=False):
+    return instance.manage("ingest", "--no-progress", *map(str, paths), check=check)
 
 
 @pytest.fixture(scope="module")
@@ -106,9 +60,9 @@ def sources(tmp_path_factory):
 @pytest.fixture(scope="module")
 def clean(sources, tmp_path_factory):
     """What one uninterrupted run stores and indexes."""
-    with fresh_instance(tmp_path_factory.mktemp("clean")) as env:
-        first = ingest(env, sources)
-        state = snapshot(env)
+    with separate_instance(tmp_path_factory.mktemp("clean")) as instance:
+        first = ingest(instance, sources)
+        state = snapshot(instance.env)
     assert state["filings"] and state["entries"]
     assert state["missing"] == state["extra"] == [] and state["pending"] == 0
     return first.returncode, state
@@ -133,11 +87,11 @@ def whoosh_only(point):
 def test_ingest_killed_then_rerun_matches_a_clean_run(point, n, sources, clean, tmp_path):
     whoosh_only(point)
     returncode, expected = clean
-    with fresh_instance(tmp_path) as env:
-        killed(env, point, n, "ingest", "--no-progress", str(sources))
-        rerun = ingest(env, sources)
-        state = snapshot(env)
-        check = manage(env, "check_index", check=False)
+    with separate_instance(tmp_path / "instance") as instance:
+        killed(instance.env, point, n, "ingest", "--no-progress", str(sources))
+        rerun = ingest(instance, sources)
+        state = snapshot(instance.env)
+        check = instance.manage("check_index", check=False)
     assert rerun.returncode == returncode
     assert state == expected
     assert check.returncode == 0, check.stdout
@@ -147,22 +101,22 @@ def test_work_left_by_a_killed_run_is_reported_then_applied_by_the_next_run(
     sources, clean, tmp_path
 ):
     _, expected = clean
-    with fresh_instance(tmp_path) as env:
-        killed(env, "between", 1, "ingest", "--no-progress", str(sources))
-        state = snapshot(env)
+    with separate_instance(tmp_path / "instance") as instance:
+        killed(instance.env, "between", 1, "ingest", "--no-progress", str(sources))
+        state = snapshot(instance.env)
         if getattr(settings, "SEARCH_BACKEND", "whoosh") == "postgres":
             # An engine in the database applied each filing's work in its transaction.
             assert state == expected
             return
         assert state["pending"] > 0 and state["missing"]  # stored, not searchable yet
-        check = manage(env, "check_index", check=False)
+        check = instance.manage("check_index", check=False)
         assert check.returncode == 1
         assert "in the database but not in the index" in check.stdout
-        warning = manage(env, "check", check=False)
+        warning = instance.manage("check", check=False)
         assert "search.W001" in warning.stderr + warning.stdout
-        repaired = manage(env, "check_index", "--repair", check=False)
+        repaired = instance.manage("check_index", "--repair", check=False)
         assert repaired.returncode == 0, repaired.stdout + repaired.stderr
-        assert snapshot(env) == expected
+        assert snapshot(instance.env) == expected
 
 
 @pytest.mark.parametrize("point, n", [("fill", 2), ("swap", 1)])
@@ -171,18 +125,18 @@ def test_rebuild_killed_leaves_the_old_index_and_its_leftovers_are_removed(
 ):
     whoosh_only(point)
     _, expected = clean
-    with fresh_instance(tmp_path) as env:
-        ingest(env, sources)
-        killed(env, point, n, "rebuild_index", "--batch", "2", "-v", "0")
-        index_dir = Path(env["DATA_DIR"]) / "index"
+    with separate_instance(tmp_path / "instance") as instance:
+        ingest(instance, sources)
+        killed(instance.env, point, n, "rebuild_index", "--batch", "2", "-v", "0")
+        index_dir = instance.data / "index"
         current = (index_dir / "current").resolve()
         leftovers = [p for p in index_dir.glob("gen-*") if p != current]
         assert leftovers  # the killed rebuild's generation
-        assert snapshot(env) == expected  # searches still answer from the old index
+        assert snapshot(instance.env) == expected  # searches still answer from the old index
         # The next write removes what the killed rebuild left.
-        ingest(env, FIXTURES / "0000320193-97-000014.txt", check=True)
+        ingest(instance, FIXTURES / "0000320193-97-000014.txt", check=True)
         assert [p for p in index_dir.glob("gen-*") if p not in (current,)] == []
-        manage(env, "rebuild_index", "-v", "0")
-        state = snapshot(env)
+        instance.manage("rebuild_index", "-v", "0")
+        state = snapshot(instance.env)
     assert state["missing"] == state["extra"] == [] and state["pending"] == 0
     assert set(expected["entries"]) < set(state["entries"])
