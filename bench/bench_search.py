@@ -48,25 +48,6 @@ CSV_QUERIES = [("CSV, filings", {"q": "revenue"}),
                ("CSV, documents", {"q": "revenue", "view": "documents"})]
 
 
-def setup(data_dir: Path, database_url: str | None):
-    """Point Django at the bench's data directory and database, then start it."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    os.environ["DATA_DIR"] = str(data_dir)
-    os.environ.pop("SEARCH_INDEX_DIR", None)
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-        _create_database(database_url)
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("DEBUG", "true")  # plain static files: no manifest needed
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
 def _create_database(url: str):
     import dj_database_url
     import psycopg
@@ -249,13 +230,12 @@ def main(argv=None):
     parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    setup(args.data_dir, args.database_url or None)
+    if args.database_url and not args.probe:
+        _create_database(args.database_url)
+    scale_corpus.setup_django(args.data_dir, args.database_url or None, migrate=not args.probe)
     if args.probe:
         probe_worker(os.environ.get("SEARCH_BACKEND", "whoosh"))
         return
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     database = "PostgreSQL" if args.database_url else "SQLite"
     if not args.skip_build:

@@ -20,11 +20,15 @@ DEFAULT_DATA_DIR = ROOT / "bench" / "out" / "scale"
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 
 
-def setup_django(data_dir: Path):
-    """Point Django at the bench's own data directory, then start it."""
+def setup_django(data_dir: Path, database_url: str | None = None, migrate: bool = True):
+    """Point Django at the bench's own data directory (and database: SQLite in it unless
+    `database_url` names one), then start it and, unless told not to, migrate."""
     data_dir.mkdir(parents=True, exist_ok=True)
     os.environ["DATA_DIR"] = str(data_dir)
-    os.environ.pop("DATABASE_URL", None)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
     os.environ.pop("SEARCH_INDEX_DIR", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "true")  # plain static files: no manifest needed
@@ -33,9 +37,10 @@ def setup_django(data_dir: Path):
     import django
 
     django.setup()
-    from django.core.management import call_command
+    if migrate:
+        from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+        call_command("migrate", verbosity=0)
 
 
 def ingest_real_corpus(corpus: Path, out=print):
