@@ -45,6 +45,7 @@ from search.backends.base import (
     SearchBackend,
 )
 from search.backends.whoosh_query import whoosh_query
+from search.backends.whoosh_storage import MappedStorage
 from search.index import WORD_PATTERN, entries_for, words
 from search.results import Group, Hit
 
@@ -145,8 +146,13 @@ def current_dir() -> Path:
     return link.resolve()
 
 
+def _open(path: Path):
+    """The index at `path`, its files read through shared maps (whoosh_storage)."""
+    return MappedStorage(str(path)).open_index()
+
+
 def open_index():
-    return index.open_dir(str(current_dir()))
+    return _open(current_dir())
 
 
 @contextmanager
@@ -236,7 +242,7 @@ def _current_writer():
     takes the new one's lock instead."""
     while True:
         path = current_dir()
-        writer = _writer(index.open_dir(str(path)))
+        writer = _writer(_open(path))
         if current_dir() == path:
             return writer
         writer.cancel()
@@ -488,12 +494,12 @@ class WhooshBackend(SearchBackend):
             _remove(_leftovers(root))
             generation = _new_generation(root)
             stats = self._fill(generation, workers, batch, progress)
-            ix = index.open_dir(str(generation))
+            ix = _open(generation)
             with _write_lock:
                 old = _current_link(root)
                 held = None
                 if old.exists():
-                    held = _writer(index.open_dir(str(old.resolve())))  # hold the old lock
+                    held = _writer(_open(old.resolve()))  # hold the old lock
                 try:
                     changed = set(
                         Filing.objects.filter(updated_at__gte=since).values_list(
@@ -521,7 +527,7 @@ class WhooshBackend(SearchBackend):
     def _fill(self, generation: Path, workers, batch, progress) -> dict:
         from filings.models import Filing
 
-        ix = index.open_dir(str(generation))
+        ix = _open(generation)
         accessions = list(
             Filing.objects.order_by("accession_number").values_list("accession_number", flat=True)
         )
