@@ -114,7 +114,7 @@ def test_the_mapped_index_answers_as_whooshs_own_storage_does(tmp_path):
     from whoosh import index
 
     storage = _index(tmp_path)
-    query = QueryParser("body", storage.open_index().schema).parse("common -word2")
+    query = QueryParser("body", storage.open_index().schema).parse("common NOT word2")
     plain_index = index.open_dir(str(tmp_path))
     with storage.open_index().searcher() as mapped, plain_index.searcher() as plain:
         mapped_hits = [(h["id"], h.score) for h in mapped.search(query, limit=None)]
