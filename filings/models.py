@@ -138,6 +138,13 @@ class FilingQuerySet(models.QuerySet):
         """{"first", "last"}: the earliest and latest filed dates."""
         return self.aggregate(first=Min("filed_on"), last=Max("filed_on"))
 
+    def film_numbers(self, accessions):
+        """{accession number: film number} for those of these filings that have one."""
+        return dict(
+            self.filter(accession_number__in=accessions).exclude(film_number="")
+            .values_list("accession_number", "film_number")
+        )
+
 
 class Filing(models.Model):
     accession_number = models.CharField(max_length=20)

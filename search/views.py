@@ -13,11 +13,12 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import strip_tags
 from django.views.decorators.http import require_GET
 
-from filings.models import Company
+from filings.models import Company, Filing
 from search import results as sr
-from search.filters import CATEGORIES, RANGES, SORTS, VIEWS, SearchRequest, link_params
+from search.filters import CATEGORIES, PER_PAGE, RANGES, SORTS, VIEWS, SearchRequest, link_params
 
 FEED_SIZE = 50
+PAGE_SIZES = (10, 20, 50, 100)  # the page-size choice on the results page
 
 
 def _run(request, **kwargs):
@@ -36,6 +37,7 @@ def results(request):
     if not req.q and not req.has_filters:
         return render(request, "search/results.html", context)
     req, found = _run(request)
+    _add_film_numbers(found.items)
     context.update(
         req=req,
         results=found,
@@ -47,12 +49,25 @@ def results(request):
                     for key, label in SORTS.items()],
         view_links=[(label, _with(request, view=key, page=None), key == req.view)
                     for key, label in VIEWS.items()],
+        # Layout (page-size choice, the sortable Filed column): links as the others.
+        per_page_links=[(n, _with(request, per_page=None if n == PER_PAGE else n, page=None),
+                         n == req.per_page) for n in PAGE_SIZES],
+        sort_urls={key: _with(request, sort=key, page=None) for key in SORTS},
         csv_url=reverse("search:csv") + _qs(request, page=None),
         feed_url=reverse("search:feed") + _qs(request, page=None, sort=None),
         api_url=reverse("search:api") + _qs(request),
         qparam=_q_param(request),
     )
     return render(request, "search/results.html", context)
+
+
+def _add_film_numbers(items):
+    """EDGAR's results show each filing's film number; the index does not hold it, so the
+    page's filings are read for it (one query by accession number)."""
+    hits = [h for item in items for h in (item.hits if isinstance(item, sr.Group) else [item])]
+    films = Filing.objects.film_numbers({h.accession for h in hits})
+    for hit in hits:
+        hit.film_number = films.get(hit.accession, "")
 
 
 @require_GET

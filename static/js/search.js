@@ -1,7 +1,8 @@
 // Company suggestions as you type (GET /api/companies?q=), for every [data-es-company] box.
 // Arrow keys move through the list, Enter opens the chosen company, Enter without a
-// choice submits the form (the company results page). No inline script: CSP allows
-// only our static files.
+// choice submits the form (the company results page). In the results page's filter panel
+// (data-es-suggest-mode="filter") choosing a company filters by its CIK instead. No inline
+// script: CSP allows only our static files.
 (function () {
   "use strict";
 
@@ -11,6 +12,7 @@
     var input = box.querySelector("input");
     var list = box.querySelector("[role=listbox]");
     var url = input.getAttribute("data-es-suggest-url");
+    var filterMode = box.getAttribute("data-es-suggest-mode") === "filter";
     var active = -1;
     var timer = null;
     var lastQuery = "";
@@ -45,7 +47,8 @@
         li.setAttribute("role", "option");
         li.id = list.id + "-" + i;
         var a = document.createElement("a");
-        a.href = c.url;
+        a.href = filterMode ? c.search_url : c.url;
+        a.setAttribute("data-cik", c.cik);
         a.textContent = c.name;
         var cik = document.createElement("span");
         cik.className = "company-suggestions__cik";
@@ -93,12 +96,33 @@
         highlight(active <= 0 ? opts.length - 1 : active - 1);
       } else if (event.key === "Enter" && active >= 0 && opts[active] && !list.hidden) {
         event.preventDefault();
-        window.location.href = opts[active].querySelector("a").href;
-      } else if (event.key === "Escape") {
+        choose(opts[active].querySelector("a"));
+      } else if (event.key === "Escape" && !list.hidden) {
+        event.preventDefault();  // closes the list, not the filter panel around it
         close();
       }
     });
     input.addEventListener("blur", function () { setTimeout(close, 200); });
+    list.addEventListener("click", function (event) {
+      var link = event.target.closest("a");
+      if (link && filterMode) {
+        event.preventDefault();
+        choose(link);
+      }
+    });
+
+    // A filter box takes the company's CIK and applies the filters with the rest of the
+    // form; elsewhere the company's page opens.
+    function choose(link) {
+      if (filterMode && input.form) {
+        input.value = link.getAttribute("data-cik");
+        lastQuery = input.value;
+        close();
+        input.form.submit();
+      } else {
+        window.location.href = link.href;
+      }
+    }
   }
 
   document.querySelectorAll("[data-es-company]").forEach(setup);
