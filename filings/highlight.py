@@ -67,7 +67,9 @@ def highlight(html: str, pattern: re.Pattern | None, first: int = 1) -> tuple[st
     if not html or pattern is None:
         return html, 0
     folded = _case_folded(pattern) if html.isascii() else None
-    if not (folded or pattern).search(html.lower() if folded else html):
+    # A proximity pattern's plain words first (its pairs are decided per text below).
+    probe = getattr(folded or pattern, "base", folded or pattern)
+    if not probe.search(html.lower() if folded else html):
         return html, 0  # cheap: no hit anywhere, not even in markup
     # A plain etree parser: lxml.html's element classes cost a Python call per element.
     try:
@@ -112,13 +114,16 @@ def count(html: str, pattern: re.Pattern | None) -> int:
         # scanning it case-sensitively (the query's words are lower case already); other
         # text lower-cases slowly, and is scanned as it is.
         html, pattern = html.lower(), folded
-    if not pattern.search(html):  # highlight() too marks nothing then
+    if not getattr(pattern, "base", pattern).search(html):  # highlight() marks nothing
         return 0
     # Serialized sanitized HTML holds `<` and `>` only in tags (escaped elsewhere, in
     # attribute values too) and, escaped, only these references. Decoded to characters a
     # word never holds, a match can no longer cross a tag (a tag name is a word
     # character away from `<`) and text reads as highlight() reads it.
     text = _REFERENCE.sub(_decoded, html) if "&" in html else html
+    if hasattr(pattern, "near"):
+        # A proximity pattern pairs words within one text, as highlight() meets them.
+        return _count_in_text_nodes(text, pattern)
     found = in_tags = 0
     position = known = 0  # whether text[known] is inside a tag: in_tag
     in_tag = False
@@ -189,6 +194,8 @@ def _case_folded(pattern: re.Pattern) -> re.Pattern | None:
     no `\\W`, `\\S` or `\\D` class that lower-casing the pattern would change)."""
     if not pattern.flags & re.IGNORECASE or pattern.pattern != pattern.pattern.lower():
         return None
+    if hasattr(pattern, "case_sensitive"):  # search.query.NearPattern
+        return pattern.case_sensitive()
     return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
 
 

@@ -22,7 +22,8 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from search.index import words
+from search.index import WORD_PATTERN, words
+from search.positions import spans_near
 
 MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 32
@@ -30,13 +31,20 @@ MIN_PREFIX = 2
 MAX_SLOP = 100
 FIELDS = {"form", "cik", "company", "type"}
 
+MAX_GROUPS = 64  # AND-ed groups parentheses may expand to (see _cnf)
+# Prefixes that are not fields but the start of an address: searched as words, silently.
+_NOT_FIELDS = {"http", "https", "ftp", "mailto", "www", "file"}
+
 TOKEN = re.compile(
     r"""
-    (?P<neg>-)?
+    (?P<open>-?\()
+  | (?P<shut>\))
+  | (?P<neg>-)?
     (?:(?P<field>[A-Za-z_]+):)?
     (?:
         "(?P<phrase>[^"]*)(?P<close>"?)(?:~(?P<slop>\d+))?
-      | (?P<word>[^\s"]+)
+        # A word holds no quote; parentheses only inside it, as in 1(a) or 10b-5(c).
+      | (?P<word>[^\s"()]+(?:\([^\s"()]*\)[^\s"()]*)*)
     )
     """,
     re.X,
@@ -70,6 +78,8 @@ class ParsedQuery:
     groups: list[list[Clause]] = field(default_factory=list)  # AND of ORs
     excluded: list[Clause] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    # The query had text, but no term came of it ("€", "*", '""'): nothing is searched.
+    no_terms: bool = False
 
     @property
     def is_empty(self) -> bool:
@@ -88,8 +98,17 @@ class ParsedQuery:
         return [w for g in self.groups for c in g if c.field == "body" for w in c.words]
 
 
+class _TooComplex(Exception):
+    pass
+
+
 def parse(text: str) -> ParsedQuery:
-    """Parse the query language; malformed input is repaired, with messages saying how."""
+    """Parse the query language; malformed input is repaired, with messages saying how.
+
+    Terms are ANDed, OR binds tighter than the AND around it, parentheses group
+    (`merger OR (acquisition revenue)`), and a minus or NOT excludes a term or a group
+    of alternatives. The tree is then written as an AND of OR-groups (its conjunctive
+    normal form), which every engine runs: `a OR (b c)` is `(a OR b) (a OR c)`."""
     parsed = ParsedQuery()
     text = (text or "").replace("\x00", " ")
     if len(text) > MAX_QUERY_CHARS:
@@ -99,53 +118,181 @@ def parse(text: str) -> ParsedQuery:
         )
     if text.count('"') % 2:
         parsed.messages.append("An unbalanced quote was closed at the end of the query.")
-
-    pending_or = False
-    negate_next = False
-    dropped = set()
-    for match in TOKEN.finditer(text):
-        word = match["word"]
-        if word is not None and match["field"] is None and not match["neg"]:
-            if word == "OR":
-                if parsed.groups and not pending_or:
-                    pending_or = True
-                else:
-                    dropped.add("OR")
-                continue
-            if word == "AND":
-                continue
-            if word == "NOT":
-                negate_next = True
-                continue
-        clause = _clause(match, parsed.messages)
-        if clause is None:
+    tree = _Parser(text, parsed.messages).tree()
+    try:
+        groups = _cnf(tree)
+    except _TooComplex:
+        parsed.messages.append(
+            f"The parentheses make more than {MAX_GROUPS} combinations of terms; "
+            f"the query was read without them."
+        )
+        flat = text.replace("(", " ").replace(")", " ")
+        groups = _cnf(_Parser(flat, []).tree())
+    seen = set()
+    for group in groups:
+        group = list({c.text(): c for c in group}.values())
+        key = frozenset(c.text() for c in group)
+        if key in seen:
             continue
-        clause.negated = bool(match["neg"]) or negate_next
-        negate_next = False
-        if len(parsed.groups) + len(parsed.excluded) >= MAX_CLAUSES and not pending_or:
-            if "limit" not in dropped:
-                parsed.messages.append(
-                    f"Only the first {MAX_CLAUSES} terms of the query were used."
-                )
-            dropped.add("limit")
-            break
-        if clause.negated:
-            if pending_or:
-                dropped.add("OR")
-                pending_or = False
-            parsed.excluded.append(clause)
-        elif pending_or:
-            parsed.groups[-1].append(clause)
-            pending_or = False
-        else:
-            parsed.groups.append([clause])
-    if pending_or:
-        dropped.add("OR")
-    if negate_next:
-        dropped.add("NOT")
-    for op in sorted(dropped - {"limit"}):
-        parsed.messages.append(f"A lone {op} was ignored: put it between two terms.")
+        seen.add(key)
+        negative = [c for c in group if c.negated]
+        if len(group) == 1 and negative:
+            parsed.excluded.append(negative[0])
+        elif not negative:
+            parsed.groups.append(group)
+        elif len(negative) == len(group):  # -(a b): not all of them
+            _say(parsed.messages,
+                 "A minus before a group of several terms (as in -(a b)) cannot be searched: "
+                 + " ".join(c.text()[1:] for c in group) + " was not excluded.")
+        else:  # a OR -b: dropping the group leaves what ignoring -b means, (a OR ...)
+            _say(parsed.messages,
+                 "An excluded term cannot be one of several alternatives (OR): "
+                 + ", ".join(c.text() for c in negative) + " was ignored.")
+    if text.strip() and parsed.is_empty:
+        parsed.no_terms = True
+        parsed.messages.append(
+            f"“{text.strip()[:80]}” has no words to search for (a word is letters or "
+            f"digits), so nothing was searched. Type a word, a \"phrase\" or a field "
+            f"such as form:10-K."
+        )
     return parsed
+
+
+def _say(messages: list[str], message: str):
+    if message not in messages:
+        messages.append(message)
+
+
+class _Parser:
+    """The query's tree: ("clause", Clause) | ("and", [nodes]) | ("or", [nodes]) |
+    ("not", node). Operators out of place are dropped, with a message."""
+
+    def __init__(self, text: str, messages: list[str]):
+        self.tokens = list(TOKEN.finditer(text))
+        self.position = 0
+        self.messages = messages
+        self.clauses = 0
+        self.dropped: set[str] = set()
+        self.full = False
+
+    def tree(self):
+        node = self.sequence(depth=0)
+        for op in sorted(self.dropped):
+            self.messages.append(f"A lone {op} was ignored: put it between two terms.")
+        return node
+
+    def sequence(self, depth: int):
+        items: list = []
+        pending_or = False
+        negate_next = False
+        while self.position < len(self.tokens):
+            match = self.tokens[self.position]
+            self.position += 1
+            if match["shut"]:
+                if depth:
+                    break
+                _say(self.messages, "A ) without its ( was ignored.")
+                continue
+            if match["open"]:
+                node = self.sequence(depth + 1)
+                if node is None:
+                    continue
+                negated = match["open"].startswith("-") or negate_next
+            else:
+                word = match["word"]
+                if word is not None and match["field"] is None and not match["neg"]:
+                    if word == "OR":
+                        if items and not pending_or and items[-1][0] != "not":
+                            pending_or = True
+                        else:
+                            self.dropped.add("OR")
+                        continue
+                    if word == "AND":
+                        continue
+                    if word == "NOT":
+                        negate_next = True
+                        continue
+                if self.full:
+                    continue
+                clause = _clause(match, self.messages)
+                if clause is None:
+                    continue
+                self.clauses += 1
+                if self.clauses > MAX_CLAUSES:
+                    self.full = True
+                    self.messages.append(
+                        f"Only the first {MAX_CLAUSES} terms of the query were used."
+                    )
+                    continue
+                node = ("clause", clause)
+                negated = bool(match["neg"]) or negate_next
+            negate_next = False
+            if negated:
+                node = ("not", node)
+                if pending_or:
+                    self.dropped.add("OR")
+                    pending_or = False
+                items.append(node)
+            elif pending_or:
+                last = items.pop()
+                alternatives = last[1] if last[0] == "or" else [last]
+                items.append(("or", [*alternatives, node]))
+                pending_or = False
+            else:
+                items.append(node)
+        else:
+            if depth:
+                _say(self.messages, "An unclosed ( was closed at the end of the query.")
+        if pending_or:
+            self.dropped.add("OR")
+        if negate_next:
+            self.dropped.add("NOT")
+        if not items:
+            return None
+        return items[0] if len(items) == 1 else ("and", items)
+
+
+def _cnf(node) -> list[list[Clause]]:
+    """The tree as an AND of OR-groups of (possibly negated) clauses."""
+    if node is None:
+        return []
+    kind, value = node
+    if kind == "clause":
+        return [[value]]
+    if kind == "and":
+        return [group for child in value for group in _cnf(child)]
+    if kind == "or":
+        groups: list[list[Clause]] = [[]]
+        for child in value:
+            groups = [g + h for g in groups for h in _cnf(child)]
+            if len(groups) > MAX_GROUPS:
+                raise _TooComplex
+        return groups
+    # "not": NOT (a OR b) is -a -b; NOT (a b) is (-a OR -b), which no engine runs as
+    # such: the group is dropped by parse(), with a message.
+    return [[_negated(c) for c in group] for group in _not_cnf(value)]
+
+
+def _not_cnf(node) -> list[list[Clause]]:
+    """The CNF of NOT node, before negating its clauses (De Morgan)."""
+    kind, value = node
+    if kind == "not":
+        return [[_negated(c) for c in group] for group in _cnf(value)]
+    if kind == "clause":
+        return [[value]]
+    if kind == "or":  # NOT (a OR b) = NOT a AND NOT b
+        return [group for child in value for group in _not_cnf(child)]
+    # NOT (a AND b) = NOT a OR NOT b
+    groups: list[list[Clause]] = [[]]
+    for child in value:
+        groups = [g + h for g in groups for h in _not_cnf(child)]
+        if len(groups) > MAX_GROUPS:
+            raise _TooComplex
+    return groups
+
+
+def _negated(clause: Clause) -> Clause:
+    return Clause(clause.kind, clause.field, clause.words, clause.slop, not clause.negated)
 
 
 def _clause(match, messages) -> Clause | None:
@@ -153,6 +300,11 @@ def _clause(match, messages) -> Clause | None:
     word = match["word"]
     if match["field"] and field_name not in FIELDS:
         # "http://..." or "note:": not a field, just words
+        value = word if word is not None else f'"{match["phrase"] or ""}"'
+        if field_name not in _NOT_FIELDS:
+            _say(messages, f"{match['field']}: is not a field, so {match['field']}:{value} "
+                           f"was searched as words. The fields are form:, cik:, company: "
+                           f"and type:.")
         word = f"{match['field']}:{word or match['phrase'] or ''}"
         field_name = ""
     field_name = field_name or "body"
@@ -261,12 +413,108 @@ def highlight_pattern(q: str) -> re.Pattern | None:
 def pattern_for(parsed: ParsedQuery, flags=re.IGNORECASE) -> re.Pattern | None:
     """The highlight regex of a parsed query. With flags=0 it matches lower-cased text
     (the query's words are lower case already): snippets search `text.lower()`, which
-    is several times faster than a case-insensitive scan."""
-    regexes = [r for g in parsed.groups for c in g for r in clause_regexes(c)]
+    is several times faster than a case-insensitive scan. A query with a proximity
+    clause gets a `NearPattern`, which marks that clause's words only where they stand
+    near each other."""
+    clauses = [c for g in parsed.groups for c in g]
+    regexes = [r for c in clauses for r in clause_regexes(c)]
     if not regexes:
         return None
+    base = _alternation(regexes, flags)
+    near = [(tuple(c.words), c.slop) for c in clauses
+            if c.kind == "near" and c.field == "body" and not c.negated]
+    if not near:
+        return base
+    others = [r for c in clauses if c.kind != "near" for r in clause_regexes(c)]
+    free = _alternation(others, flags) if others else None
+    return NearPattern(base, tuple(dict.fromkeys(near)), free)
+
+
+def _alternation(regexes: list[str], flags) -> re.Pattern:
     # Longest first, so a phrase wins over a word it contains.
     regexes = sorted(set(regexes), key=len, reverse=True)
     # No (?:...) around the branches (none holds a top-level |): re optimises a bare
     # alternation of literals, and wrapping each branch makes a scan ten times slower.
     return re.compile("|".join(regexes), flags)
+
+
+_TOKEN = re.compile(WORD_PATTERN.replace("(", "(?:"))
+NODE_BREAK = "\x00"  # where a text ends in marked-up text: no pair reaches across it
+_CHARS_PER_WORD = 48  # how far to look for the words a proximity clause may reach
+
+
+class NearPattern:
+    """A highlight pattern for a query with proximity clauses ("stock option"~5): it
+    finds what `base` (every word of the query) finds, except a proximity clause's word
+    that does not stand within its slop of the clause's other words. Used where a
+    compiled pattern is (`search()`, `finditer()`, `flags`, `pattern`), so snippets
+    and the document page mark the words of qualifying pairs, not every occurrence.
+    Text holding NODE_BREAK is several texts: no pair is looked for across it."""
+
+    def __init__(self, base: re.Pattern, near: tuple, free: re.Pattern | None):
+        self.base = base
+        self.near = near  # ((words, slop), ...)
+        self.near_words = {w for terms, _ in near for w in terms}
+        self.free = free  # the other clauses' pattern: their words always count
+        self.flags = base.flags
+        # What identifies it (cache keys): the regex, and the clauses.
+        self.pattern = f"{base.pattern}\x00near:{near!r}"
+        reach = max(slop * (len(terms) - 1) for terms, slop in near)
+        self.context = reach * _CHARS_PER_WORD + 64  # characters either side it reads
+
+    def __eq__(self, other):
+        return isinstance(other, NearPattern) and (self.pattern, self.flags) == (
+            other.pattern, other.flags)
+
+    def __hash__(self):
+        return hash((self.pattern, self.flags))
+
+    def case_sensitive(self) -> NearPattern:
+        """The same, for lower-cased text (as `re.compile` without IGNORECASE)."""
+        def plain(p):
+            return re.compile(p.pattern, p.flags & ~re.IGNORECASE) if p is not None else None
+        return NearPattern(plain(self.base), self.near, plain(self.free))
+
+    def finditer(self, string: str, pos: int = 0, endpos: int | None = None):
+        end = len(string) if endpos is None else endpos
+        for match in self.base.finditer(string, pos, end):
+            if self._qualifies(string, match):
+                yield match
+
+    def search(self, string: str, pos: int = 0, endpos: int | None = None):
+        return next(self.finditer(string, pos, endpos), None)
+
+    def _qualifies(self, string: str, match) -> bool:
+        word = match.group(0).lower()
+        if word not in self.near_words:
+            return True  # a phrase, a prefix, a word of another clause
+        if self.free is not None and self.free.fullmatch(match.group(0)):
+            return True
+        start, end = match.span()
+        for terms, slop in self.near:
+            if word in terms and self._near(string, start, end, word, terms, slop):
+                return True
+        return False
+
+    def _near(self, string, start, end, word, terms, slop) -> bool:
+        reach = slop * (len(terms) - 1)
+        window = reach * _CHARS_PER_WORD + 64
+        low = max(0, start - window)
+        cut = string.rfind(NODE_BREAK, low, start)
+        before_text = string[cut + 1 if cut >= 0 else low : start].lower()
+        before = _TOKEN.findall(before_text)
+        if cut < 0 and low > 0 and before:
+            before = before[1:]  # the first may be the end of a longer word
+        before = before[-reach:]
+        high = min(len(string), end + window)
+        cut = string.find(NODE_BREAK, end, high)
+        after = _TOKEN.findall(string[end : cut if cut >= 0 else high].lower())
+        if cut < 0 and high < len(string) and after:
+            after = after[:-1]
+        after = after[:reach]
+        if len(terms) == 2:
+            other = terms[1] if terms[0] == word else terms[0]
+            return other in before[-slop:] or other in after[:slop]
+        tokens = [*before, word, *after]
+        lists = [[i for i, t in enumerate(tokens) if t == w] for w in terms]
+        return all(lists) and spans_near(lists, slop, False, 1)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from django.db.models.functions import Substr
 from django.urls import reverse
 
+from filings import locations
+from filings.items import ITEM_TITLES, LEGACY_ITEM_TITLES
 from filings.models import Company, Document
 from search import backends
 from search.backends.base import FACET_SIZE, SNIPPETS_PER_FILING  # noqa: F401 - re-exported
@@ -84,9 +86,13 @@ class Group:
 
 @dataclass
 class Facet:
-    name: str  # the filter parameter it refines
+    name: str  # the facet (search.backends.base.FACETS)
     label: str
     values: list[tuple[str, str, int]]  # (parameter value, label, count)
+    param: str = ""  # the filter parameter its values select (several: OR)
+
+    def __post_init__(self):
+        self.param = self.param or FACET_PARAMS.get(self.name, self.name)
 
 
 @dataclass
@@ -126,6 +132,10 @@ class Results:
 class PageNotFound(Exception):
     """The requested page is past the last page of results."""
 
+    def __init__(self, page: int, last: int = 1):
+        super().__init__(page, last)
+        self.page, self.last = page, last
+
 
 def effective_sort(req, parsed: ParsedQuery) -> str:
     """Relevance needs words to rank by: a search of filters or field prefixes alone
@@ -139,6 +149,11 @@ def run(req, with_facets=True) -> Results:
     started = time.perf_counter()
     parsed = parse(req.q)
     results = Results(request=req, parsed=parsed, messages=req.messages + parsed.messages)
+    if parsed.no_terms:  # said in its messages; never "everything" for a query of noise
+        if req.page > 1:
+            raise PageNotFound(req.page, 1)
+        results.seconds = time.perf_counter() - started
+        return results
     backend = backends.get()
     found = backend.search(
         parsed, req, sort=effective_sort(req, parsed), view=req.view, page=req.page,
@@ -148,9 +163,11 @@ def run(req, with_facets=True) -> Results:
     results.documents, results.filings = found.documents, found.filings
     results.total = found.filings if req.grouped else found.documents
     if req.page > results.pages:
-        raise PageNotFound(req.page)
+        raise PageNotFound(req.page, results.pages)
     if with_facets:
-        results.facets = facets(found.facets)
+        counts = dict(found.facets)
+        counts.update(_other_values(backend, parsed, req))
+        results.facets = facets(counts)
     results.items = found.items
     attach_snippets(results.items, parsed)
     if results.total < 5 and parsed.has_words:
@@ -162,30 +179,80 @@ def run(req, with_facets=True) -> Results:
 def iter_results(req):
     """Every result of a search (Groups or Hits), in the page's order, streamed."""
     parsed = parse(req.q)
+    if parsed.no_terms:
+        return
     yield from backends.get().iter_results(
         parsed, req, sort=effective_sort(req, parsed), view=req.view
     )
 
 
 _FACET_LABELS = {"form": "Form type", "company": "Company", "year": "Year filed",
-                 "doc_type": "Document type", "state_loc": "Located in"}
+                 "doc_type": "Document type", "state_loc": "Located in",
+                 "state_inc": "Incorporated in", "sic": "Industry (SIC)", "item": "8-K item"}
+# The filter parameter each facet's values select (search.filters).
+FACET_PARAMS = {"company": "cik"}
+
+
+def _other_values(backend, parsed: ParsedQuery, req) -> dict[str, list[tuple[str, int]]]:
+    """A facet whose filter is in force counts its values as if that filter were not:
+    the values beside the chosen ones can then be added (OR within a facet, AND across
+    facets), and each count is what that value alone, with every other filter, finds.
+    One count per such facet (without the results' page)."""
+    counts = {}
+    for name in _FACET_LABELS:
+        param = FACET_PARAMS.get(name, name)
+        if not req.applied.get(param):
+            continue
+        others = req.without(param)
+        found = backend.search(parsed, others, sort="newest", view=req.view, page=1,
+                               per_page=1, facets=True)
+        counts[name] = found.facets.get(name, [])
+    return counts
 
 
 def facets(counts: dict[str, list[tuple[str, int]]]) -> list[Facet]:
-    """The engine's counts with labels: companies by name (CIKs are the values)."""
+    """The engine's counts with the labels people read: companies by name (CIKs are the
+    values), states and countries by name (EDGAR codes are the values), SIC codes and
+    8-K items with their titles."""
     ciks = [int(c) for c, _ in counts.get("company", []) if c.isdigit()]
     names = dict(Company.objects.filter(cik__in=ciks).values_list("cik", "name"))
+    sic_names = {}
+    if counts.get("sic"):
+        rows = (Company.objects.filter(sic_code__in=[v for v, _ in counts["sic"]])
+                .exclude(sic_description="").values_list("sic_code", "sic_description"))
+        for code, description in rows:
+            sic_names.setdefault(code, description)
     result = []
-    for name in ("form", "company", "year", "doc_type", "state_loc"):
+    for name in _FACET_LABELS:
         values = counts.get(name) or []
-        if name == "company":
-            labelled = [(c, names.get(int(c), f"CIK {c}") if c.isdigit() else c, n)
-                        for c, n in values]
-        else:
-            labelled = [(v, v, n) for v, n in values]
+        labelled = [(v, value_label(name, v, names=names, sic_names=sic_names), n)
+                    for v, n in values]
         if labelled:
             result.append(Facet(name, _FACET_LABELS[name], labelled))
     return result
+
+
+def value_label(name: str, value: str, names=None, sic_names=None) -> str:
+    """How a facet or filter value reads on the page (`name`: a facet or a filter
+    parameter)."""
+    if name in ("company", "cik"):
+        if not (value.isascii() and value.isdigit() and len(value) <= 18):
+            return value  # a name the company filter searches for
+        if names is None:
+            names = dict(Company.objects.filter(cik=int(value)).values_list("cik", "name"))
+        return names.get(int(value), f"CIK {value}")
+    if name in ("state_loc", "state_inc"):
+        return locations.name(value)
+    if name == "sic":
+        if sic_names is None:
+            sic_names = dict(Company.objects.filter(sic_code=value).exclude(sic_description="")
+                             .values_list("sic_code", "sic_description")[:1])
+        description = (sic_names or {}).get(value)
+        return f"{value} · {description}" if description else value
+    if name == "item":
+        title = ITEM_TITLES.get(value) or LEGACY_ITEM_TITLES.get(value)
+        return f"{value} · {title}" if title else value
+    return value
 
 
 SNIPPET_HEAD = 100_000  # characters of each text read first; the rest only if needed

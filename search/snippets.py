@@ -12,6 +12,8 @@ import re
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from search.query import NearPattern
+
 CONTEXT = 90  # characters either side of a hit
 FRAGMENTS = 3
 LEAD = 240  # characters shown when there is nothing to highlight
@@ -82,6 +84,8 @@ def _folded(text: str, pattern: re.Pattern):
 @functools.lru_cache(maxsize=256)
 def _case_sensitive(pattern: re.Pattern) -> re.Pattern:
     # The query's words are lower case already (the index analyser lower-cases them).
+    if isinstance(pattern, NearPattern):
+        return pattern.case_sensitive()
     return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
 
 
@@ -91,8 +95,11 @@ MARGIN = 2  # characters either side a passage's lookarounds may need to see
 def _highlight(text: str, start: int, end: int, pattern: re.Pattern) -> str:
     """The passage text[start:end], escaped, its hits in <mark>. The regex runs over the
     passage plus a margin, so a word cut at the passage's edge is never half-marked."""
-    base = max(0, start - MARGIN)
-    haystack, search = _folded(text[base : end + MARGIN], pattern)
+    # A proximity clause's words are marked where the words they pair with stand near
+    # them, which may be outside the passage: its pattern sees that much more text.
+    margin = pattern.context if isinstance(pattern, NearPattern) else MARGIN
+    base = max(0, start - margin)
+    haystack, search = _folded(text[base : end + margin], pattern)
     out, pos = [], start
     for match in search.finditer(haystack, start - base):
         m_start, m_end = match.start() + base, match.end() + base

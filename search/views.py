@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import re
 
 from django.core.paginator import Paginator
 from django.db.models import Case, Value, When
@@ -15,7 +16,18 @@ from django.views.decorators.http import require_GET
 
 from filings.models import Company, Filing
 from search import results as sr
-from search.filters import CATEGORIES, PER_PAGE, RANGES, SORTS, VIEWS, SearchRequest, link_params
+from search.filters import (
+    CATEGORIES,
+    CATEGORY_BY_SLUG,
+    FILTER_LABELS,
+    MAX_VALUES,
+    PER_PAGE,
+    RANGES,
+    SORTS,
+    VIEWS,
+    SearchRequest,
+    link_params,
+)
 
 FEED_SIZE = 50
 PAGE_SIZES = (10, 20, 50, 100)  # the page-size choice on the results page
@@ -36,12 +48,28 @@ def results(request):
                "sorts": SORTS, "views": VIEWS}
     if not req.q and not req.has_filters:
         return render(request, "search/results.html", context)
-    req, found = _run(request)
+    accession = _accession(req.q)
+    if accession:
+        filing = Filing.objects.filter(accession_number=accession).first()
+        if filing is not None:
+            return redirect(filing)
+    try:
+        found = sr.run(req)
+    except sr.PageNotFound as past:
+        # A page past the end (an old link, a typed number): the last page, saying so.
+        req.page = past.last
+        found = sr.run(req)
+        found.messages.insert(0, f"There is no page {past.page:,} of these results; "
+                                 f"this is the last page, page {past.last:,}.")
+    if accession:
+        found.messages.insert(0, f"No stored filing has the accession number {accession}; "
+                                 f"these are the documents that mention it.")
     _add_film_numbers(found.items)
     context.update(
         req=req,
         results=found,
-        facets=[_facet_links(request, f) for f in found.facets],
+        company_offers=_company_offers(req, found),
+        facets=[_facet_links(request, req, f) for f in found.facets],
         active=_active_filters(request, req),
         page_links=_page_links(request, found),
         suggestion_url=_with(request, q=found.suggestion, page=None) if found.suggestion else "",
@@ -103,31 +131,80 @@ def _with(request, **changes) -> str:
     return reverse("search:results") + _qs(request, **changes)
 
 
-def _facet_links(request, facet):
+FACETS_SHOWN = 8  # values a facet lists before "more"
+
+
+def _facet_links(request, req, facet):
+    """A facet's values as links that add the value to its filter (OR within a facet)
+    or, for a chosen value, take it away."""
+    param = facet.param
+    applied = req.applied.get(param, [])
+    chosen = {normal for _raw, normal in applied}
     links = []
     for value, label, count in facet.values:
-        if facet.name == "year":
-            url = _with(request, filed_from=f"{value}-01-01", filed_to=f"{value}-12-31",
-                        range=None, page=None)
+        selected = value in chosen
+        if selected:
+            rest = [raw for raw, normal in applied if normal != value]
+        elif len(applied) >= MAX_VALUES:  # the filter takes no more: the value alone
+            rest = [value]
         else:
-            current = _params(request).getlist(facet.name)
-            chosen = value in current
-            url = _with(request, **{facet.name: current if chosen else [value], "page": None})
-        links.append({"value": value, "label": label, "count": count, "url": url})
-    return {"name": facet.name, "label": facet.label, "links": links}
+            rest = [raw for raw, _normal in applied] + [value]
+        url = _with(request, **{param: rest or None, "page": None})
+        links.append({"value": value, "label": label, "count": count, "url": url,
+                      "selected": selected})
+    # The chosen values first, then the commonest; the rest behind "more".
+    links.sort(key=lambda link: not link["selected"])
+    shown = max(FACETS_SHOWN, sum(link["selected"] for link in links))
+    return {"name": facet.name, "label": facet.label, "links": links[:shown],
+            "more": links[shown:]}
 
 
 def _active_filters(request, req):
-    """Each filter in force, with a link that removes it."""
+    """Each filter in force, as people read it ("Incorporated in: Delaware"), with a
+    link that removes it. Values a filter ignored (with a message) are not shown."""
     active = []
-    for name in ("form", "category", "doc_type", "company", "sic", "state_inc", "state_loc",
-                 "item", "filed_from", "filed_to", "range"):
-        values = _params(request).getlist(name)
-        for value in values:
-            rest = [v for v in values if v != value]
-            active.append({"name": name.replace("_", " "), "value": value,
-                           "url": _with(request, **{name: rest or None, "page": None})})
+    for name in ("form", "category", "doc_type", "company", "cik", "year", "sic",
+                 "state_inc", "state_loc", "item", "range", "filed_from", "filed_to"):
+        applied = req.applied.get(name, [])
+        for normal in dict.fromkeys(n for _raw, n in applied):
+            rest = [raw for raw, n in applied if n != normal]
+            changes = {name: rest or None, "page": None}
+            if name == "range":
+                label = RANGES[normal][0]
+            elif name == "category":
+                label = CATEGORY_BY_SLUG[normal].label
+            else:
+                label = sr.value_label(name, normal)
+            active.append({"name": FILTER_LABELS[name], "value": label,
+                           "url": _with(request, **changes)})
     return active
+
+
+_ACCESSION = re.compile(r"(\d{10})-?(\d{2})-?(\d{6})")
+
+
+def _accession(q: str) -> str:
+    """The accession number a query is, dashed or not ("" when it is not one)."""
+    m = _ACCESSION.fullmatch(q.strip())
+    return f"{m[1]}-{m[2]}-{m[3]}" if m else ""
+
+
+def _company_offers(req, found) -> list:
+    """Companies a query names, offered above its results: the company of a CIK, or
+    companies whose name starts with a short plain query ("apple", "ford motor")."""
+    q = req.q.strip()
+    if not q or req.page > 1 or len(q) > 60 or "\x00" in q:
+        return []
+    if q.isascii() and q.isdigit():
+        return list(Company.objects.filter(cik=int(q))[:1]) if len(q) <= 10 else []
+    plain = all(c.field == "body" and c.kind in ("word", "phrase")
+                for g in found.parsed.groups for c in g)
+    if not plain or len(found.parsed.groups) > 4 or found.parsed.excluded or ":" in q:
+        return []
+    name = " ".join(q.replace('"', " ").split())
+    if len(name) < 2:
+        return []
+    return list(Company.objects.filter(name__istartswith=name).order_by("name")[:3])
 
 
 def _page_links(request, found):

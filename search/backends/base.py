@@ -32,12 +32,20 @@ if TYPE_CHECKING:
 SORTS = ("relevance", "newest", "oldest")
 VIEWS = ("filings", "documents")
 SNIPPETS_PER_FILING = 4  # a Group's best documents, listed on its result
-FACET_SIZE = 10  # values per facet, commonest first
+FACET_SIZE = 30  # values per facet, commonest first (pages show the first few, then "more")
 YEAR_FACET_SIZE = 30  # the year facet lists years newest first
 # The facets every engine counts: filings per value in the filings view, documents in the
-# documents view; document types always count documents. Multi-valued fields (every
-# party's CIK and state) count each value once per filing or document.
-FACETS = ("form", "company", "year", "doc_type", "state_loc")
+# documents view. Document types count families (`doc_type_family`: what the document
+# type filter matches); in the filings view, the filings with a matching document of
+# the family. Multi-valued fields (every party's CIK, state, SIC code; a filing's 8-K
+# items) count each value once per filing or document.
+FACETS = ("form", "company", "year", "doc_type", "state_loc", "state_inc", "sic", "item")
+
+
+def doc_type_family(doc_type: str) -> str:
+    """The document type filter's unit: EX-10.1 and EX-10.2 are EX-10 (the filter for
+    EX-10 matches EX-10 and EX-10.*), 10-K is itself."""
+    return doc_type.split(".", 1)[0]
 
 
 @dataclass

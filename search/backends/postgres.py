@@ -328,9 +328,11 @@ class _Translation:
     def _filters(self) -> Part | None:
         req = self.filters
         parts = []
-        forms = _storable(req.form_set())
-        if req.form_set():
-            parts.append(("e.form = ANY(%s::text[])", [forms]))
+        forms, excluded_forms = req.form_filter()
+        if forms is not None:
+            parts.append(("e.form = ANY(%s::text[])", [_storable(forms)]))
+        if excluded_forms:
+            parts.append(("NOT (e.form = ANY(%s::text[]))", [_storable(excluded_forms)]))
         if req.doc_types:
             parts.append(_all([_doc_type(d) for d in _storable(req.doc_types)], " OR ", "FALSE"))
         if req.company:
@@ -343,7 +345,9 @@ class _Translation:
                 parts.append(("e.filed >= %s", [req.filed_from.isoformat()]))
             if req.filed_to:
                 parts.append(("e.filed <= %s", [req.filed_to.isoformat()]))
-        for column, values in (("sic", req.sic), ("state_inc", req.state_inc),
+        if req.years:
+            parts.append(("e.year = ANY(%s::text[])", [_storable(req.years)]))
+        for column, values in (("cik", req.ciks), ("sic", req.sic), ("state_inc", req.state_inc),
                                ("state_loc", req.state_loc), ("item", req.items)):
             if values:
                 parts.append((f"e.{column} && %s::text[]", [_storable(values)]))
@@ -482,7 +486,20 @@ _FACETS = {
     "year": ("year", "v DESC", YEAR_FACET_SIZE, False, "leaders"),
     "doc_type": ("doc_type", "n DESC, v", FACET_SIZE, False, "m"),
     "state_loc": ("state_loc", "n DESC, v", FACET_SIZE, True, "leaders"),
+    "state_inc": ("state_inc", "n DESC, v", FACET_SIZE, True, "leaders"),
+    "sic": ("sic", "n DESC, v", FACET_SIZE, True, "leaders"),
+    "item": ("item", "n DESC, v", FACET_SIZE, True, "leaders"),
 }
+
+
+def _doc_type_facet(grouped: bool) -> str:
+    """Document types by family (`doc_type_family`), counted as the view counts: the
+    filings with a matching document of the family, or the documents."""
+    unit = "DISTINCT accession" if grouped else "*"
+    rows = (f"SELECT split_part(doc_type, '.', 1) AS v, count({unit}) AS n FROM m "
+            f"WHERE split_part(doc_type, '.', 1) <> '' GROUP BY v")
+    return (f"(SELECT coalesce(json_agg(json_build_array(v, n) ORDER BY n DESC, v), '[]') "
+            f"FROM ({rows} ORDER BY n DESC, v LIMIT {FACET_SIZE}) f)")
 
 
 class PostgresBackend(SearchBackend):
@@ -569,8 +586,9 @@ class PostgresBackend(SearchBackend):
         # from folding it into the outer one, which would compute each twice).
         return (
             f"SELECT id, accession, sequence, filed, form, year, doc_type, cik, state_loc, "
-            f"({score})::float8 AS score FROM (SELECT e.id, e.accession, e.sequence, "
-            f"e.filed, e.form, e.year, e.doc_type, e.cik, e.state_loc, e.length"
+            f"state_inc, sic, item, ({score})::float8 AS score FROM (SELECT e.id, "
+            f"e.accession, e.sequence, e.filed, e.form, e.year, e.doc_type, e.cik, "
+            f"e.state_loc, e.state_inc, e.sic, e.item, e.length"
             f"{frequencies} FROM search_entry e WHERE {condition} OFFSET 0) e",
             params + condition_params,
         )
@@ -608,8 +626,9 @@ class PostgresBackend(SearchBackend):
                 ]
             params += [per_page, max(0, (page - 1) * per_page)]
             names = list(_FACETS) if facets else []
-            columns += [_facet(spec[4], spec[0], spec[1], spec[2], spec[3])
-                        for spec in (_FACETS[n] for n in names)]
+            columns += [_doc_type_facet(grouped) if n == "doc_type" else
+                        _facet(spec[4], spec[0], spec[1], spec[2], spec[3])
+                        for n, spec in ((n, _FACETS[n]) for n in names)]
             cursor.execute(
                 "WITH " + ", ".join(ctes) + " SELECT (SELECT count(*) FROM m), "
                 + ", ".join(columns), params)

@@ -43,6 +43,7 @@ from search.backends.base import (
     YEAR_FACET_SIZE,
     ResultPage,
     SearchBackend,
+    doc_type_family,
 )
 from search.backends.whoosh_query import whoosh_query
 from search.backends.whoosh_storage import MappedStorage
@@ -271,7 +272,8 @@ def _removing(accessions: Iterable[str]):
 
 # --- Reading: columns, ranking, grouping, facets --------------------------------------------
 
-COLUMN_FIELDS = ("accession", "sequence", "filed", "form", "year", "doc_type", "cik", "state_loc")
+COLUMN_FIELDS = ("accession", "sequence", "filed", "form", "year", "doc_type", "cik", "state_loc",
+                 "state_inc", "sic", "item")
 _segment_columns: dict[str, dict[str, list]] = {}
 _columns_lock = threading.Lock()
 
@@ -306,11 +308,15 @@ def columns(searcher) -> dict[str, list]:
 
 _DEFAULTS = {name: "" for name in COLUMN_FIELDS} | {"sequence": 0}
 # Columns of space-separated words (every party's CIK, state): read as tuples of words.
-WORD_COLUMNS = {"cik", "state_loc"}
+WORD_COLUMNS = {"cik", "state_loc", "state_inc", "sic", "item"}
 
 
 def _read_column(reader, name) -> list:
     if not reader.has_column(name):
+        if name in WORD_COLUMNS and name in reader.schema:
+            # A facet field indexed without a column (the schema's KEYWORDs): its values
+            # per document, from its postings, once per segment like a column.
+            return _column_from_postings(reader, name)
         default = () if name in WORD_COLUMNS else _DEFAULTS[name]
         return [default] * reader.doc_count_all()
     # One object per distinct value, not one per document: counting facets over
@@ -322,6 +328,19 @@ def _read_column(reader, name) -> list:
         split = {v: tuple(sys.intern(w) for w in v.split()) for v in canonical}
         values = list(map(split.__getitem__, values))
     return values
+
+
+def _column_from_postings(reader, name) -> list[tuple]:
+    """Per document, the tuple of the field's words (in index order), built from each
+    word's postings: a field has few distinct words (states, SIC codes, 8-K items)."""
+    values: list[list] = [[] for _ in range(reader.doc_count_all())]
+    field = reader.schema[name]
+    for btext in reader.lexicon(name):
+        word = sys.intern(field.from_bytes(btext))
+        for docnum in reader.postings(name, btext).all_ids():
+            values[docnum].append(word)
+    canonical: dict = {}
+    return [canonical.setdefault(t, t) for t in map(tuple, values)]
 
 
 def _scored(searcher, query, cols) -> dict[int, float]:
@@ -388,9 +407,11 @@ def _materialize(searcher, units, scores=None) -> list:
     return items
 
 
-def _facet_counts(cols, leaders: list[int], ranked: list[int]) -> dict:
-    """Filings (or documents, in the document view) per value; document types always
-    count documents."""
+def _facet_counts(cols, leaders: list[int], ranked: list[int], grouped: bool = False) -> dict:
+    """Filings (or documents, in the document view) per value. Document types are
+    counted by family (EX-10.1 is an EX-10), as the filter matches them, and per filing
+    in the filings view: a filing counts once for each family among its matching
+    documents, so that the count is what the filter finds."""
 
     def count(name, docnums):
         return Counter(map(cols[name].__getitem__, docnums))
@@ -402,12 +423,21 @@ def _facet_counts(cols, leaders: list[int], ranked: list[int]) -> dict:
         return [(v, n) for v, n in counter.most_common(FACET_SIZE + 1) if v][:FACET_SIZE]
 
     years = count("year", leaders)
+    family = {v: doc_type_family(v) for v in set(map(cols["doc_type"].__getitem__, ranked))}
+    if grouped:
+        acc, types = cols["accession"], cols["doc_type"]
+        doc_types = Counter(f for _, f in {(acc[d], family[types[d]]) for d in ranked})
+    else:
+        doc_types = Counter(map(family.__getitem__, map(cols["doc_type"].__getitem__, ranked)))
     return {
         "form": top(count("form", leaders)),
         "company": top(count_multi("cik", leaders)),
         "year": sorted(((v, n) for v, n in years.items() if v), reverse=True)[:YEAR_FACET_SIZE],
-        "doc_type": top(count("doc_type", ranked)),
+        "doc_type": top(doc_types),
         "state_loc": top(count_multi("state_loc", leaders)),
+        "state_inc": top(count_multi("state_inc", leaders)),
+        "sic": top(count_multi("sic", leaders)),
+        "item": top(count_multi("item", leaders)),
     }
 
 
@@ -456,7 +486,7 @@ class WhooshBackend(SearchBackend):
         found = ResultPage(documents=len(ranked), filings=len(filings), messages=messages)
         if facets:
             leaders = _one_per_filing(ranked, acc) if grouped else ranked
-            found.facets = _facet_counts(cols, leaders, ranked)
+            found.facets = _facet_counts(cols, leaders, ranked, grouped)
         start = (page - 1) * per_page
         chunk = (filings if grouped else ranked)[start : start + per_page]
         if grouped:

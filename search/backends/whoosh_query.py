@@ -57,9 +57,9 @@ def parsed_query(parsed: ParsedQuery):
 def filter_queries(req, messages: list[str]) -> list:
     """Whoosh queries for the request's filters (ANDed with the words)."""
     queries = []
-    forms = req.form_set()
-    if forms:
-        queries.append(wq.Or([wq.Term("form", f) for f in forms]))
+    forms, _excluded = req.form_filter()  # the excluded: whoosh_query()
+    if forms is not None:
+        queries.append(wq.Or([wq.Term("form", f) for f in forms]) if forms else wq.NullQuery)
     if req.doc_types:
         queries.append(wq.Or([doc_type_query(d) for d in req.doc_types]))
     if req.company:
@@ -69,8 +69,9 @@ def filter_queries(req, messages: list[str]) -> list:
         start = req.filed_from.isoformat() if req.filed_from else None
         end = req.filed_to.isoformat() if req.filed_to else None
         queries.append(wq.TermRange("filed", start, end))
-    for name, values in (("sic", req.sic), ("state_inc", req.state_inc),
-                         ("state_loc", req.state_loc), ("item", req.items)):
+    for name, values in (("cik", req.ciks), ("year", req.years), ("sic", req.sic),
+                         ("state_inc", req.state_inc), ("state_loc", req.state_loc),
+                         ("item", req.items)):
         if values:
             queries.append(wq.Or([wq.Term(name, v) for v in values]))
     return queries
@@ -80,6 +81,8 @@ def whoosh_query(req, parsed: ParsedQuery, messages: list[str]):
     """The request's words and filters as one Whoosh query."""
     parts = [q for q in [parsed_query(parsed)] if q is not None]
     parts += filter_queries(req, messages)
-    if not parts:
-        return wq.Every()
-    return parts[0] if len(parts) == 1 else wq.And(parts)
+    query = wq.Every() if not parts else parts[0] if len(parts) == 1 else wq.And(parts)
+    _allowed, excluded_forms = req.form_filter()
+    if excluded_forms:  # a category of every form but some (AndNot: matched block-wise)
+        query = wq.AndNot(query, wq.Or([wq.Term("form", f) for f in excluded_forms]))
+    return query

@@ -114,7 +114,7 @@ def test_facets_count_and_refine(client, api):
     for value in facets["company"]:
         assert api(q="revenue", company=value["value"])["total"] == value["count"]
     for value in facets["doc_type"]:
-        refined = api(q="revenue", doc_type=value["value"], view="documents")
+        refined = api(q="revenue", doc_type=value["value"])
         assert refined["total"] == value["count"]
     apple = [v for v in facets["company"] if v["value"] == "320193"]
     assert apple and apple[0]["label"] == "Apple Inc."
@@ -136,11 +136,21 @@ def test_paging_edges(client, api):
     assert len(api(q="revenue", view="documents", per_page=3, page=pages)["results"]) == (
         total - 3 * (pages - 1)
     )
-    past = client.get("/search/", {"q": "revenue", "per_page": 3, "page": pages + 1})
-    assert past.status_code == 404
+    # A page past the last one shows the last page, saying so (the API answers 404).
+    past = client.get("/search/", {"q": "revenue", "view": "documents", "per_page": 3,
+                                   "page": pages + 5})
+    assert past.status_code == 200
+    html = past.content.decode()
+    assert f"There is no page {pages + 5} of these results; this is the last page, page " \
+           f"{pages}." in html
+    assert re.search(rf'aria-current="page">{pages}<', html)
+    assert html.count('class="result"') == total - 3 * (pages - 1)
     assert client.get("/api/search", {"q": "revenue", "page": 999}).status_code == 404
     assert client.get("/search/", {"q": "zzzznothing"}).status_code == 200
-    assert client.get("/search/", {"q": "zzzznothing", "page": 2}).status_code == 404
+    nothing = client.get("/search/", {"q": "zzzznothing", "page": 2})
+    assert nothing.status_code == 200
+    assert b"There is no page 2 of these results; this is the last page, page 1." in (
+        nothing.content)
     assert client.get("/search/", {"q": "revenue", "page": "x"}).status_code == 200
 
 
