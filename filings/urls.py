@@ -16,7 +16,7 @@ urlpatterns = [
     re_path(r"^Archives/edgar/data/(?P<cik>\d+)/?$", views.edgar_company, name="edgar-company"),
     re_path(
         r"^Archives/edgar/data/(?P<cik>\d+)/(?P<accession>\d{10}-\d{2}-\d{6})\.txt$",
-        views.edgar_submission,
+        views.edgar_original,
         name="edgar-submission",
     ),
     re_path(

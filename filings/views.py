@@ -438,7 +438,12 @@ def original(request, accession):
         raise Http404("Not an accession number")
     if dashed != accession:
         return redirect("filings:original", accession=dashed, permanent=True)
-    filing = _filing_or_404(accession)
+    return _original_response(_filing_or_404(accession))
+
+
+def _original_response(filing: Filing) -> HttpResponse:
+    """The stored submission, as plain text (never rendered: nosniff, a sandbox CSP)."""
+    accession = filing.accession_number
     if not filing.original:
         raise Http404("No stored original for this filing")
     data = filing.read_original()
@@ -508,8 +513,21 @@ def edgar_company(request, cik):
 
 
 @require_safe
+def edgar_original(request, cik, accession):
+    """`/Archives/edgar/data/<cik>/<accession>.txt`: the whole submission as stored, as
+    plain text, as EDGAR serves it; a 404 when that CIK is not a party of the filing."""
+    dashed = canonical_accession(accession)
+    if dashed is None or not _DIGITS.match(cik) or len(cik) > 10 or int(cik) == 0:
+        raise Http404("Not an accession number and CIK")
+    filing = _filing_or_404(dashed)
+    if not filing.parties.filter(company__cik=int(cik)).exists():
+        raise Http404("That company is not a party of this filing")
+    return _original_response(filing)
+
+
+@require_safe
 def edgar_submission(request, cik, accession):
-    """`/Archives/edgar/data/<cik>/<accession>.txt` and the filing's folder."""
+    """`/Archives/edgar/data/<cik>/<accession-digits>/`: the filing's folder."""
     dashed = canonical_accession(accession)
     if dashed is None:
         raise Http404("Not an accession number")

@@ -377,3 +377,18 @@ def test_ingest_stores_the_breaks_of_a_long_document(ingest_paths, monkeypatch):
     assert len(document.page_breaks) >= 4
     shown = all_pages(document.html, document.page_breaks)
     assert "".join(visible_text(p) for p in shown) == visible_text(document.html)
+
+
+def test_a_capped_hit_count_reads_2000_plus(client, db):
+    # Past MAX_HITS marks the rest are left unmarked: the bar says "2,000+", so the
+    # script's status reads "Hit 1 of 2,000+" (never a bare "2000+" or an exact count).
+    markup = "<pre>" + "revenue " * (highlight.MAX_HITS + 500) + "</pre>"
+    filing = Filing.objects.create(accession_number=ACCESSION, form_type="10-K")
+    company = Company.objects.create(cik=999999, name="MANY HITS CORP")
+    FilingParty.objects.create(filing=filing, company=company, role=Role.FILER, name=company.name)
+    document = Document.objects.create(filing=filing, sequence=1, type="10-K", filename="a.txt",
+                                       kind=Kind.TEXT, size=len(markup), html=markup)
+    html = page_of(client, document, q="revenue")
+    assert hitbar(html)["total"] == "2,000+"
+    assert "2,000+ hits for" in html
+    assert len(marks(html)) == highlight.MAX_HITS

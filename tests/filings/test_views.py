@@ -401,7 +401,6 @@ def test_company_feed_is_atom_with_newest_filing_first(client, ingest_paths):
     [
         ("/Archives/edgar/data/320193/000119312519292676/", f"/filings/{APPLE_8K}/"),
         ("/Archives/edgar/data/320193/000119312519292676", f"/filings/{APPLE_8K}/"),
-        (f"/Archives/edgar/data/320193/{APPLE_8K}.txt", f"/filings/{APPLE_8K}/"),
         (f"/Archives/edgar/data/320193/000119312519292676/{APPLE_8K}-index.htm",
          f"/filings/{APPLE_8K}/"),
         (f"/Archives/edgar/data/320193/000119312519292676/{APPLE_8K}-index.html",
@@ -419,6 +418,19 @@ def test_edgar_paths_redirect_to_our_pages(client, apple, path, target):
     response = client.get(path)
     assert response.status_code == 301
     assert response["Location"] == target
+
+
+def test_edgar_submission_path_serves_the_raw_submission_as_edgar_does(client, apple):
+    for cik in ("320193", "0000320193"):
+        response = client.get(f"/Archives/edgar/data/{cik}/{APPLE_8K}.txt")
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/plain")
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response.content == apple.read_original()
+    assert b"<SEC-HEADER>" in response.content and b"<DOCUMENT>" in response.content
+    # Not a party of the filing, an unknown filing: not found (as on EDGAR).
+    assert client.get(f"/Archives/edgar/data/1800/{APPLE_8K}.txt").status_code == 404
+    assert client.get("/Archives/edgar/data/320193/0000000000-00-000001.txt").status_code == 404
 
 
 def test_edgar_path_to_an_unknown_file_or_filing_is_a_404(client, apple):
