@@ -1,6 +1,7 @@
 # The two commands a fresh machine needs:
 #   make run    set up, load the sample filings, and serve the app on http://127.0.0.1:8000/
-#               (with the worker that runs uploads; Ctrl-C stops both)
+#               (with the worker that runs uploads; Ctrl-C stops both); PORT=8080 HOST=0.0.0.0
+#               serve elsewhere
 #   make test   set up and run the whole test suite (browser tests use Debian's chromium)
 #   make test-postgres   the suite again on PostgreSQL with its search engine (CI's 2nd pass)
 
