@@ -4,11 +4,16 @@ Every filter is a plain query-string parameter, so a search is its URL:
 
     q          the query (search.query)
     form       form types, repeated or comma-separated: form=10-K&form=8-K
-    category   EDGAR form categories (CATEGORIES below); amendments (/A) included
+    category   EDGAR form categories (CATEGORIES below); amendments (/A) included;
+               not-section16 is every form but Section 16 reports
     doc_type   document types by prefix: EX-10 matches EX-10, EX-10.1, EX-10.2
     company    a company name (current or former) or CIK, any party of the filing
-    filed_from, filed_to   ISO dates; range=30d|1y|5y|10y|all presets
-    sic, state_inc, state_loc, item        SIC code, states, 8-K item numbers
+    cik, year  CIKs and years (what the company and year facets pick)
+    filed_from, filed_to   ISO dates; range=30d|1y|5y|10y|all presets (back from today)
+    sic, state_inc, state_loc, item        SIC code, states (EDGAR code or name:
+               filings.locations), 8-K item numbers
+
+Several values of one filter are alternatives (OR); different filters all apply (AND).
     sort       relevance (default with words), newest (default without), oldest
     view       filings (default: results grouped by filing) or documents
     page       1-based

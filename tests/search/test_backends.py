@@ -65,6 +65,17 @@ QUERIES = [
     {"item": "2.02"},
     {"q": "-revenue"},
     {"q": "-revenue -macintosh form:10-Q"},
+    # Issue 8: parentheses, facet parameters, categories that exclude, states by name.
+    {"q": "macintosh OR (shareholder revenue)"},
+    {"q": "revenue -(macintosh OR shareholder)"},
+    {"q": "(stock OR shares) (option OR award)"},
+    {"cik": ["320193", "796343"]},
+    {"year": ["1997", "2024"], "q": "revenue"},
+    {"category": "not-section16"},
+    {"category": ["not-section16", "periodic"], "q": "stock"},
+    {"category": "exempt"},
+    {"state_inc": "california", "state_loc": ["CA", "michigan"]},
+    {"doc_type": ["EX-10", "EX-27"], "q": "revenue"},
     {},
 ]
 

@@ -165,3 +165,113 @@ def test_parse_writes_the_query_back():
     assert parse('a  OR b -"c d" ef*  "f g"~3 form:10-k').text() == (
         'a OR b ef* "f g"~3 form:10-K -"c d"'
     )
+
+
+# --- Issue 8: queries people really type ------------------------------------------------------
+
+
+def test_parentheses_group(api, corpus):
+    a = doc_keys(api(q="macintosh", view="documents"))
+    b = doc_keys(api(q="shareholder", view="documents"))
+    c = doc_keys(api(q="revenue", view="documents"))
+    grouped = doc_keys(api(q="macintosh OR (shareholder revenue)", view="documents"))
+    assert grouped == a | (b & c)
+    # Without the parentheses OR binds tighter: a different set, so they were not dropped.
+    assert doc_keys(api(q="macintosh OR shareholder revenue", view="documents")) == (a | b) & c
+    assert grouped != (a | b) & c
+    assert doc_keys(api(q="revenue -(macintosh OR shareholder)", view="documents")) == (
+        c - a - b)
+    assert doc_keys(api(q="(macintosh OR shareholder) (revenue)", view="documents")) == (
+        (a | b) & c)
+
+
+def test_unbalanced_parentheses_are_repaired_with_a_message(api, corpus):
+    data = api(q="(macintosh OR shareholder")
+    assert any("unclosed (" in m for m in data["messages"])
+    assert data["total"] == api(q="macintosh OR shareholder")["total"]
+    data = api(q="macintosh)")
+    assert any("A ) without its (" in m for m in data["messages"])
+
+
+@pytest.mark.parametrize("q", ["€", "🙂", "*", "-", '""', "()", "(-)", "— –"])
+def test_input_without_terms_says_so_and_lists_nothing(client, api, q):
+    data = api(q=q)
+    assert data["total"] == 0 and data["results"] == []
+    assert any("has no words to search for" in m for m in data["messages"]), data["messages"]
+    html = client.get("/search/", {"q": q}).content.decode()
+    assert "has no words to search for" in html
+    assert 'class="result"' not in html
+    rows = client.get("/search.csv", {"q": q}).getvalue().decode().splitlines()
+    assert len(rows) == 1  # the header only
+
+
+def test_unknown_field_prefix_names_the_known_fields(api, corpus):
+    data = api(q="x:revenue")
+    assert any("x: is not a field" in m and "form:, cik:, company: and type:" in m
+               for m in data["messages"]), data["messages"]
+    assert data["total"] == api(q='"x revenue"')["total"]  # searched as the words
+    assert api(q="http://www.apple.com")["messages"] == []  # an address is not a field
+
+
+def test_an_accession_number_opens_its_filing(client, corpus):
+    for q in ["0000320193-97-000011", "000032019397000011", " 0000320193-97-000011 "]:
+        response = client.get("/search/", {"q": q})
+        assert response.status_code == 302, q
+        assert response["Location"] == "/filings/0000320193-97-000011/"
+    unknown = client.get("/search/", {"q": "0000000000-00-000001"})
+    assert unknown.status_code == 200
+    assert b"No stored filing has the accession number 0000000000-00-000001" in unknown.content
+
+
+def test_a_cik_or_company_name_offers_the_company_page(client, corpus):
+    def offers(q):
+        html = client.get("/search/", {"q": q}).content.decode()
+        return re.findall(r'<p class="company-offer">Company: <a href="([^"]+)">', html)
+
+    assert offers("320193") == ["/companies/320193/"]
+    assert offers("0000320193") == ["/companies/320193/"]
+    assert "/companies/320193/" in offers("apple")
+    assert "/companies/320193/" in offers("Apple Inc")
+    assert offers("revenue") == []
+    assert offers("apple -revenue") == [] and offers("form:10-K") == []
+    assert offers("999999999") == []  # no such company
+
+
+def _qualifying(text, words, slop):
+    """Independently: the character offsets of the words of `words` (two) that stand
+    within `slop` words of the other one."""
+    tokens = [(m.start(), m.group().lower()) for m in re.finditer(r"\w+(?:\.?\w+)*", text)]
+    a, b = words
+    found = []
+    for i, (start, token) in enumerate(tokens):
+        if token not in words:
+            continue
+        other = b if token == a else a
+        near = tokens[max(0, i - slop) : i] + tokens[i + 1 : i + 1 + slop]
+        if any(t == other for _, t in near):
+            found.append(start)
+    return found
+
+
+def test_proximity_marks_only_the_words_of_qualifying_pairs(client, api, corpus):
+    q = '"stock option"~2'
+    pattern = highlight_pattern(q)
+    data = api(q=q, view="documents")
+    assert data["total"] > 0
+    unpaired = 0
+    for key in doc_keys(data):
+        document = Document.objects.get(filing__accession_number=key[0], sequence=key[1])
+        expected = _qualifying(document.text, ("stock", "option"), 2)
+        assert [m.start() for m in pattern.finditer(document.text)] == expected
+        assert expected
+        unpaired += len(re.findall(r"(?i)(?<!\w)(?:stock|option)(?!\w)", document.text)) - len(
+            expected)
+        if document.kind == "text":  # one text node: the page marks exactly these
+            html = client.get(f"/filings/{key[0]}/{key[1]}/", {"q": q}).content.decode()
+            marks = re.findall(r'<mark class="hit" id="es-hit-\d+">([^<]*)</mark>', html)
+            assert len(marks) == min(len(expected), 2000)
+            assert {m.lower() for m in marks} <= {"stock", "option"}
+    assert unpaired > 0  # the documents hold lone occurrences, left unmarked
+    for result in data["results"]:
+        marked = re.findall(r"<mark>([^<]*)</mark>", result["snippet"])
+        assert marked and {m.lower() for m in marked} <= {"stock", "option"}
