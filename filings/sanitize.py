@@ -367,7 +367,9 @@ def text_and_html(
     except Exception:  # noqa: BLE001
         return "", _fallback(html)
     try:
-        text = html_text(copy.deepcopy(root), html, shared) if html else ""
+        # html_text reads the tree as it is; only when it must remove the invisible
+        # elements itself (which the sanitizer does its own way here) does it get a copy.
+        text = html_text(root if shared else copy.deepcopy(root), html, shared) if html else ""
     except Exception:  # noqa: BLE001 - as extract_text: no text rather than no document
         text = ""
     return text, sanitize_tree(root, html, resolve_image, shared)
@@ -529,11 +531,13 @@ def _clean(body, whole: bool, html: str) -> str:
     `html`."""
     marks = any(mark in html for mark in _MARKS) or _SPELLED_MARK.search(html)
     if not marks and not _TABLES_MISPLACED(body):
+        # The shortcut takes the tree apart; the plain way needs it as it was, kept as
+        # its serialization (a tenth of the memory of a copy of the tree).
+        plain = _serialize(body, whole)
         try:
-            # On a copy: the plain way needs the tree as it was.
-            return _clean_by_units(copy.deepcopy(body), whole)
+            return _clean_by_units(body, whole)
         except _NoShortcut:
-            pass
+            return _CLEANER.clean(plain)
     return _CLEANER.clean(_serialize(body, whole))
 
 

@@ -92,7 +92,8 @@ BLOCK_TAGS = frozenset(
     figcaption form fieldset legend page""".split()
 )
 CELL_TAGS = frozenset(("td", "th"))
-_BREAK_TAGS = tuple(sorted(BLOCK_TAGS | CELL_TAGS))  # br and hr are among the blocks
+# Blocks whose text starts a new line (br and hr only end one).
+_TEXT_BLOCKS = BLOCK_TAGS - {"br", "hr"}
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 # The <XBRL> / <XML> wrapper EDGAR puts around XML-ish documents inside <TEXT>.
@@ -270,36 +271,48 @@ def _html_text(content: str) -> str:
 
 
 def html_text(root, content: str, invisible_removed: bool = False) -> str:
-    """`extract_text` for an HTML document already parsed by `parse_html` (`root`, which
-    this consumes; None when it did not parse) from `content`; `invisible_removed`: the
-    caller has run `remove_invisible(root)`."""
+    """`extract_text` for an HTML document already parsed by `parse_html` (`root`; None
+    when it did not parse) from `content`; `invisible_removed`: the caller has run
+    `remove_invisible(root)`. Reads the tree without changing it (but for removing the
+    invisible elements when the caller has not), so the sanitizer can use the same tree
+    afterwards: no copy of it (a 100 MB document's tree is over 1 GB)."""
     if root is None:
         return normalize(strip_tags(clean_input(content)))
     if is_invisible(root):
         return ""
     if not invisible_removed:
         remove_invisible(root)
-    # Line and cell breaks are marked with characters that cannot occur in the content
+    # The text in document order, as `itertext()` gives it, with a line break around
+    # every block (before its text and its tail), after each br/hr and a cell break after
+    # each cell. Breaks are marked with characters that cannot occur in the content
     # (clean_input removed them), because the source's own newlines and tabs are mere
-    # spaces in HTML. Only the elements that break lines are visited (lxml picks them).
-    for el in root.iter(*_BREAK_TAGS):
+    # spaces in HTML; inside a pre, its newlines are line breaks.
+    parts: list[str] = []
+    append = parts.append
+    in_pre = 0
+    for event, el in etree.iterwalk(root, events=("start", "end")):
         tag = el.tag
-        if tag in ("br", "hr"):
-            el.tail = _LINE + el.tail if el.tail else _LINE
-        elif tag in BLOCK_TAGS:
-            el.tail = _LINE + el.tail if el.tail else _LINE
-            el.text = _LINE + el.text if el.text else _LINE
+        if event == "start":
             if tag == "pre":
-                for sub in el.iter():
-                    if sub.text and sub is not el:
-                        sub.text = sub.text.replace("\n", _LINE)
-                    if sub.tail and sub is not el:
-                        sub.tail = sub.tail.replace("\n", _LINE)
-                el.text = el.text.replace("\n", _LINE)
-        else:  # a cell
-            el.tail = _CELL + el.tail if el.tail else _CELL
-    text = "".join(root.itertext())
-    text = _SOURCE_SPACE.sub(" ", text)
+                in_pre += 1
+            if tag in _TEXT_BLOCKS:
+                append(_LINE)
+            text = el.text
+            if text:
+                append(text.replace("\n", _LINE) if in_pre else text)
+            continue
+        if el is root:
+            break  # itertext() leaves out the root's tail
+        if tag == "pre":
+            in_pre -= 1
+        if tag in BLOCK_TAGS:
+            append(_LINE)
+        elif tag in CELL_TAGS:
+            append(_CELL)
+        tail = el.tail
+        if tail:
+            append(tail.replace("\n", _LINE) if in_pre else tail)
+    text = _SOURCE_SPACE.sub(" ", "".join(parts))
     return normalize(text.replace(_LINE, "\n").replace(_CELL, "\t"))
 
 
