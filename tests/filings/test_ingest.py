@@ -13,6 +13,7 @@ from django.db import connection
 from filings import ingest as ingest_module
 from filings.ingest import FAILED, NEW, UNCHANGED, UPDATED
 from filings.models import Company, Document, Filing, FilingParty, Ingestion
+from filings.sources import read_sources
 from tests.conftest import CORPUS, corpus_file
 
 pytestmark = pytest.mark.django_db
@@ -273,3 +274,38 @@ def test_uniqueness_lives_in_the_database(ingest_paths):
     with pytest.raises(IntegrityError), transaction.atomic():
         Document.objects.create(filing=filing, sequence=doc.sequence, kind="text")
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+def _statements_naming(accession: str) -> list[str]:
+    """The logged statements that store something of this filing."""
+    return [q["sql"] for q in connection.queries
+            if q["sql"].startswith("INSERT") and accession in q["sql"]]
+
+
+def test_a_bulk_load_keeps_no_log_of_its_statements_when_debug_is_on(db, tmp_path, settings):
+    # DEBUG (the laptop default) makes Django format and keep every statement with its
+    # parameters: the whole of every document stored, in a bulk load.
+    settings.DEBUG = True
+    first, second = "0000320193-97-000011", "0000320193-99-000002"
+    for accession in (first, second):
+        shutil.copy(corpus_file(f"{accession}.txt"), tmp_path)
+    call_command("ingest", str(tmp_path), stdout=io.StringIO(), no_progress=True)
+    assert Filing.objects.filter(accession_number__in=[first, second]).count() == 2
+    assert not _statements_naming(first) and not _statements_naming(second)
+    assert settings.DEBUG is True  # as it was
+    Filing.objects.count()
+    assert connection.queries  # the log itself still works after the command
+
+
+def test_the_pipeline_keeps_one_sources_statements_at_a_time(db, tmp_path):
+    first, second = "0000320193-97-000011", "0000320193-99-000002"
+    for accession in (first, second):
+        shutil.copy(corpus_file(f"{accession}.txt"), tmp_path)
+    connection.force_debug_cursor = True
+    try:
+        ingest_module.ingest(read_sources([str(tmp_path / f"{first}.txt"),
+                                           str(tmp_path / f"{second}.txt")]))
+        assert _statements_naming(second)  # the last source's statements are there
+        assert not _statements_naming(first)  # the first's were let go
+    finally:
+        connection.force_debug_cursor = False

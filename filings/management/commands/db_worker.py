@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
 
+from filings.ingest import statements_unlogged
 from filings.tasks import recover_stalled, watch_stalled
 
 
@@ -35,4 +36,5 @@ class Command(db_worker.Command):
                 name="stalled-jobs",
                 daemon=True,
             ).start()
-        return super().handle(*args, **options)
+        with statements_unlogged():
+            return super().handle(*args, **options)

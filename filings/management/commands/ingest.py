@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 
-from filings.ingest import FAILED, ingest
+from filings.ingest import FAILED, ingest, statements_unlogged
 from filings.sources import read_sources
 
 
@@ -66,7 +66,9 @@ class Command(BaseCommand):
             max_member=settings.MAX_SUBMISSION_BYTES,
         )
         try:
-            summary = ingest(sources, workers=workers, on_outcome=on_outcome, on_source=on_source)
+            with statements_unlogged():
+                summary = ingest(sources, workers=workers, on_outcome=on_outcome,
+                                 on_source=on_source)
         finally:
             if bar is not None:
                 bar.close()
