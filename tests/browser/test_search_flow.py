@@ -42,9 +42,11 @@ def test_query_facet_and_highlighted_result(ingest_paths, live_server, page, art
 
 @pytest.mark.django_db(transaction=True)
 def test_company_box_suggests_as_you_type(ingest_paths, live_server, page):
+    # The home page's company box opens the company chosen (the results page's filters
+    # by it: tests/browser/test_layout.py).
     ingest_paths(corpus_file("0000320193-99-000002.txt"))
-    page.goto(f"{live_server.url}/search/")
-    box = page.get_by_label("Company or CIK").first
+    page.goto(f"{live_server.url}/")
+    box = page.get_by_label("Company or CIK")
     box.fill("appl")
     option = page.locator("[role=option]").first
     option.wait_for()

@@ -1,0 +1,60 @@
+"""The results page's layout as the server renders it: one filter panel (one company box,
+one Apply, one Clear all), EDGAR's Film number column, the page-size choice and the
+sortable Filed column. (tests/browser/test_layout.py looks at the same in Chromium.)"""
+import re
+
+from filings.models import Filing
+
+
+def get(client, **params):
+    response = client.get("/search/", params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_one_filter_panel_with_one_company_box_apply_and_clear_all(client, corpus):
+    html = get(client, q="revenue", company="320193")
+    assert html.count(">Company or CIK</label>") == 1
+    assert html.count('name="company"') == 1
+    assert 'value="320193"' in html  # the box shows the filter in force
+    assert "data-es-company" in html and 'data-es-suggest-mode="filter"' in html
+    assert 'action="/companies/"' not in html  # no second box searching companies
+    assert html.count('class="filter-form"') == 1
+    assert len(re.findall(r"<button[^>]*>Apply</button>", html)) == 1
+    assert len(re.findall(r">Clear all</a>", html)) == 1
+    assert re.search(r'<a class="button filter-form__clear" href="/search/\?q=revenue">', html)
+
+
+def test_film_numbers_are_the_filings_own(client, corpus):
+    html = get(client, q="revenue")
+    rows = re.findall(
+        r'<td class="result__form"[^>]*><a href="/filings/([\d-]+)/">.*?'
+        r'<td class="result__filmno"[^>]*>([^<]*)</td>', html, re.S)
+    assert rows
+    films = dict(Filing.objects.values_list("accession_number", "film_number"))
+    assert any(film != "—" for _, film in rows)
+    for accession, film in rows:
+        assert film == (films[accession] or "—")
+
+
+def test_page_size_choice_and_sortable_filed_column(client, corpus):
+    html = get(client, q="revenue", per_page=50)
+    sizes = re.search(r'aria-label="Results per page">(.*?)</nav>', html, re.S)
+    links = re.findall(r'<a href="([^"]+)"( aria-current="true")?>(\d+)</a>', sizes.group(1))
+    assert [n for _, _, n in links] == ["10", "20", "50", "100"]
+    assert [n for _, current, n in links if current] == ["50"]
+    urls = {n: url.replace("&amp;", "&") for url, _, n in links}
+    assert urls["10"] == "/search/?q=revenue&per_page=10"
+    assert urls["20"] == "/search/?q=revenue"  # the default is not repeated
+
+    th = re.search(r'<th scope="col" class="results-table__filed"([^>]*)>(.*?)</th>', html, re.S)
+    assert "aria-sort" not in th.group(1)  # relevance: no column sorts
+    assert 'href="/search/?q=revenue&amp;per_page=50&amp;sort=newest"' in th.group(2)
+    html = get(client, q="revenue", sort="newest")
+    th = re.search(r'<th scope="col" class="results-table__filed"([^>]*)>(.*?)</th>', html, re.S)
+    assert 'aria-sort="descending"' in th.group(1)
+    assert 'href="/search/?q=revenue&amp;sort=oldest"' in th.group(2)
+    html = get(client, q="revenue", sort="oldest")
+    th = re.search(r'<th scope="col" class="results-table__filed"([^>]*)>(.*?)</th>', html, re.S)
+    assert 'aria-sort="ascending"' in th.group(1)
+    assert 'href="/search/?q=revenue&amp;sort=newest"' in th.group(2)
