@@ -33,14 +33,6 @@ FEED_SIZE = 50
 PAGE_SIZES = (10, 20, 50, 100)  # the page-size choice on the results page
 
 
-def _run(request, **kwargs):
-    req = SearchRequest.from_query(request.GET)
-    try:
-        return req, sr.run(req, **kwargs)
-    except sr.PageNotFound:
-        raise Http404("There is no such page of results.") from None
-
-
 @require_GET
 def results(request):
     req = SearchRequest.from_query(request.GET)

@@ -333,14 +333,15 @@ def _read_column(reader, name) -> list:
 def _column_from_postings(reader, name) -> list[tuple]:
     """Per document, the tuple of the field's words (in index order), built from each
     word's postings: a field has few distinct words (states, SIC codes, 8-K items)."""
-    values: list[list] = [[] for _ in range(reader.doc_count_all())]
+    values: list[tuple] = [()] * reader.doc_count_all()
     field = reader.schema[name]
+    canonical: dict = {(): ()}  # one tuple per distinct combination: a pointer a document
     for btext in reader.lexicon(name):
         word = sys.intern(field.from_bytes(btext))
         for docnum in reader.postings(name, btext).all_ids():
-            values[docnum].append(word)
-    canonical: dict = {}
-    return [canonical.setdefault(t, t) for t in map(tuple, values)]
+            value = values[docnum] + (word,)
+            values[docnum] = canonical.setdefault(value, value)
+    return values
 
 
 def _scored(searcher, query, cols) -> dict[int, float]:
