@@ -8,6 +8,7 @@ asks Whoosh. (Moved here from `search/matching.py`, unchanged.)
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from itertools import accumulate
 from operator import add
 from pickle import loads
@@ -291,10 +292,9 @@ class _Segment:
         candidates = set.intersection(*sorted((set(p[0]) for _, p in terms), key=len))
         if not candidates:
             return self.empty()
-        # The positions of each word in the candidate documents only.
-        where = []
-        for _, (ids, _weights, vals) in terms:
-            where.append({d: v for d, v in zip(ids, vals, strict=True) if d in candidates})
+        # Each word's encoded positions by document (built in C, then looked up for the
+        # candidates only).
+        where = [dict(zip(ids, vals, strict=True)) for _, (ids, _weights, vals) in terms]
         found = [d for d in sorted(candidates) if test([w[d] for w in where])]
         if not self.scored:
             return set(found)
@@ -343,17 +343,33 @@ def _deleted(reader) -> frozenset:
     return frozenset(d for d in range(reader.doc_count_all()) if reader.is_deleted(d))
 
 
+# Fewer phrase starts than this are confirmed by binary search in a word's ascending
+# positions; more, by a set of them.
+_FEW_STARTS = 24
+
+
 def _consecutive(values: list[bytes]) -> bool:
     """Whether the words (their encoded positions in one document) occur in order at
     consecutive positions. Where the phrase could start comes from the word the document
-    holds fewest times (shortest encoding); each other word then confirms starts: only
-    the few starts are shifted, never a common word's many positions."""
+    holds fewest times (shortest encoding); each other word, rarest first, then confirms
+    starts: only the few starts are shifted, never a common word's many positions, and a
+    few starts are looked up in its sorted positions without hashing them all."""
     order = sorted(range(len(values)), key=lambda k: len(values[k]))
     first = order[0]
-    starts = {p - first for p in _positions(values[first])}
+    starts = [p - first for p in _position_list(values[first])]
     for k in order[1:]:
-        positions = _positions(values[k])
-        starts = {s for s in starts if s + k in positions}
+        positions = _position_list(values[k])
+        if len(starts) < _FEW_STARTS:
+            end = len(positions)
+            kept = []
+            for s in starts:
+                i = bisect_left(positions, s + k)
+                if i < end and positions[i] == s + k:
+                    kept.append(s)
+            starts = kept
+        else:
+            present = set(positions)
+            starts = [s for s in starts if s + k in present]
         if not starts:
             return False
     return bool(starts)
@@ -365,12 +381,6 @@ def _position_list(value: bytes) -> list[int]:
     if not value.endswith(b"."):
         value += b"."
     return list(accumulate(loads(value[4:])))
-
-
-def _positions(value: bytes) -> set[int]:
-    if not value.endswith(b"."):
-        value += b"."
-    return set(accumulate(loads(value[4:])))
 
 
 def _tree_add(columns: list[list[float]]) -> list[float]:
