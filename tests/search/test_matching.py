@@ -116,3 +116,29 @@ def test_totals_are_the_count_of_every_match(api, corpus, q):
     grouped = api(q=q)
     assert grouped["documents"] == len(docnums) and grouped["total"] == len(filings)
     assert sum(r["matching_documents"] for r in grouped["results"]) == len(docnums)
+
+
+def _encoded(positions: list[int]) -> bytes:
+    """Positions as whoosh.formats.Positions encodes them (the pickle's stop code cut)."""
+    import pickle
+    import struct
+
+    deltas = [b - a for a, b in zip([0, *positions[:-1]], positions, strict=True)]
+    return struct.pack("!I", len(positions)) + pickle.dumps(deltas, 2)[:-1]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_phrase_is_confirmed_as_a_plain_search_of_its_positions_would(seed):
+    """Both ways of confirming starts (binary search for a few, a set for many) against
+    the obvious test, with words held once to hundreds of times."""
+    import random
+
+    from search.backends.whoosh_matching import _consecutive
+
+    rng = random.Random(seed)
+    for _ in range(300):
+        words = rng.randint(2, 4)
+        lists = [sorted(rng.sample(range(400), rng.choice([1, 3, 20, 60, 200])))
+                 for _ in range(words)]
+        expected = any(all(s + k in set(lists[k]) for k in range(words)) for s in lists[0])
+        assert _consecutive([_encoded(p) for p in lists]) is expected
