@@ -144,6 +144,14 @@ def _facet_links(request, req, facet):
         url = _with(request, **{param: rest or None, "page": None})
         links.append({"value": value, "label": label, "count": count, "url": url,
                       "selected": selected})
+    # A chosen value that finds nothing with the other filters is still shown, to be
+    # taken away here too.
+    listed = {link["value"] for link in links}
+    for normal in dict.fromkeys(n for _raw, n in applied if n not in listed):
+        rest = [raw for raw, n in applied if n != normal]
+        links.append({"value": normal, "label": sr.value_label(param, normal), "count": 0,
+                      "url": _with(request, **{param: rest or None, "page": None}),
+                      "selected": True})
     # The chosen values first, then the commonest; the rest behind "more".
     links.sort(key=lambda link: not link["selected"])
     shown = max(FACETS_SHOWN, sum(link["selected"] for link in links))

@@ -228,3 +228,14 @@ def test_a_preset_and_a_custom_range(api, settings):
     # A custom start wins over a preset's.
     req = SearchRequest.from_query(QueryDict("range=1y&filed_from=1990-01-01"))
     assert req.filed_from == datetime.date(1990, 1, 1)
+
+
+def test_a_chosen_value_that_finds_nothing_stays_listed_to_be_removed(client, api):
+    assert api(q="revenue", form="10-Q", filed_from="2020-01-01")["total"] == 0
+    html = client.get("/search/", {"q": "revenue", "form": "10-Q",
+                                   "filed_from": "2020-01-01"}).content.decode()
+    facet = html[html.index('data-facet="form"'):]
+    facet = facet[: facet.index("</section>")]
+    assert re.search(r'<li class="facet__value--selected"><a href="/search/\?q=revenue&amp;'
+                     r'filed_from=2020-01-01" aria-current="true"[^>]*>10-Q</a> '
+                     r'<span class="facet__count">0</span>', facet), facet
