@@ -75,7 +75,8 @@ def index_size(backend: str) -> int:
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_total_relation_size('search_entry') + "
-                       "pg_total_relation_size('search_chunk')")
+                       "pg_total_relation_size('search_chunk') + "
+                       "coalesce(pg_total_relation_size(to_regclass('search_tf')), 0)")
         return cursor.fetchone()[0]
 
 

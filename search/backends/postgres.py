@@ -9,6 +9,9 @@ Two tables, made by the `search` app's migration (on PostgreSQL only):
   PostgreSQL's text parser, which splits `10-K` and `EX-10.1` its own way). Its
   positions are not places in the text: a word holds positions 1..min(tf, TF_CAP), so
   `ts_rank` gives back its frequency for BM25. `company` holds the names' words.
+- `search_tf`: the `words` frequencies again, split by a hash of the word into BUCKETS
+  small vectors per entry: ranking a word reads its bucket, a sixteenth of the entry's
+  vocabulary, not the whole `words` vector (which cost most of a common word's search).
 - `search_chunk`: the same words with their real positions, a window of the text at a
   time. A `tsvector` keeps at most 16,383 positions and 256 per word, so one vector per
   document would lose phrase matches in long filings; each chunk stays within both
@@ -27,6 +30,7 @@ import hashlib
 import json
 import math
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 
@@ -52,6 +56,7 @@ CHUNK_BYTES = 500_000  # well under a tsvector's 1 MB
 OVERLAP = 512  # words shared by neighbouring chunks: the longest phrase they decide
 WORDS_BYTES = 900_000  # an entry's `words` vector past this: decided from its chunks
 TF_CAP = 32  # frequencies past this add little to BM25 and only cost bytes to read
+BUCKETS = 16  # search_tf rows per entry
 LONG_WORD = 400  # bytes: a longer word is stored as a surrogate (tsvector words < 2 KB)
 EVERY_SPAN = 2**31 - 1  # an entry in one chunk decides phrases of any length
 K1, B = 1.2, 0.75  # BM25, as Whoosh's BM25F defaults
@@ -84,22 +89,37 @@ def quoted(word: str) -> str:
     return f"'{lexeme(word)}'"
 
 
+def bucket(word: str) -> int:
+    """The `search_tf` bucket of a word as stored (`lexeme`)."""
+    return zlib.crc32(word.encode()) % BUCKETS
+
+
 def frequency_vector(tokens: list[str]) -> str | None:
     """The `words` vector: every word with positions 1..min(tf, TF_CAP) (none for a word
     seen once); None when it would not fit in WORDS_BYTES."""
+    vectors = frequency_vectors(tokens)
+    return None if vectors is None else vectors[0]
+
+
+def frequency_vectors(tokens: list[str]) -> tuple[str, list[str]] | None:
+    """(the `words` vector, its words split into BUCKETS vectors by `bucket`), or None
+    when the vector would not fit in WORDS_BYTES."""
     counts = Counter(tokens)
     parts = []
+    buckets: list[list[str]] = [[] for _ in range(BUCKETS)]
     size = 0  # a tsvector's bytes: an entry, the word, its positions (characters count 4)
     for word, n in counts.items():
         k = min(n, TF_CAP)
         size += 4 * len(word) + 8 + (2 * k if k > 1 else 0)
-        parts.append(f"'{word}'{_POSITIONS[k]}")
+        part = f"'{word}'{_POSITIONS[k]}"
+        parts.append(part)
+        buckets[bucket(word)].append(part)
     if size > WORDS_BYTES:
         exact = sum(len(w.encode()) + 8 + (2 * min(n, TF_CAP) if n > 1 else 0)
                     for w, n in counts.items())
         if exact > WORDS_BYTES:
             return None
-    return " ".join(parts)
+    return " ".join(parts), [" ".join(b) for b in buckets]
 
 
 def chunk_vectors(tokens: list[str]) -> tuple[list[tuple[int, str]], int]:
@@ -152,6 +172,10 @@ INSERT INTO search_entry (
     %s::text[], %s, %s::jsonb, %s, %s, %s::tsvector, %s::tsvector, %s, %s
 ) RETURNING id
 """
+_INSERT_TF = (
+    "INSERT INTO search_tf (entry_id, bucket, words) SELECT %s, n - 1, v::tsvector "
+    "FROM unnest(%s::text[]) WITH ORDINALITY AS u(v, n)"
+)
 _INSERT_CHUNK = (
     "INSERT INTO search_chunk (entry_id, field, start, words) VALUES (%s, %s, %s, %s::tsvector)"
 )
@@ -161,9 +185,10 @@ def _write(cursor, entry: dict) -> int:
     """Insert one entry and its chunks; returns the bytes of text indexed."""
     body = analyse(entry["body"])
     names = analyse(entry["company"])
-    body_vector = frequency_vector(body)
+    body_vectors = frequency_vectors(body)
     name_vector = frequency_vector(names)
-    complete = body_vector is not None and name_vector is not None
+    complete = body_vectors is not None and name_vector is not None
+    body_vector = body_vectors[0] if complete else None
     body_chunks, body_span = chunk_vectors(body)
     name_chunks, name_span = chunk_vectors(names)
     cursor.execute(_INSERT_ENTRY, [
@@ -176,6 +201,8 @@ def _write(cursor, entry: dict) -> int:
         min(body_span, name_span),
     ])
     entry_id = cursor.fetchone()[0]
+    if complete:
+        cursor.execute(_INSERT_TF, [entry_id, body_vectors[1]])
     rows = [(entry_id, "b", start, text) for start, text in body_chunks]
     rows += [(entry_id, "c", start, text) for start, text in name_chunks]
     if rows:
@@ -377,12 +404,22 @@ class _Translation:
             "FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n", [terms])
         frequencies = [row[0] for row in self.cursor.fetchall()]
         norm = f"({K1!r} * ({1 - B!r} + {B!r} * length / {max(average, 1.0)!r}))"
-        columns, score = [], []
-        for n, (_term, df) in enumerate(zip(terms, frequencies, strict=True)):
+        columns, score, params = [], [], []
+        whole = "ts_rank('{1,1,1,1}', e.words, %s::tsquery, 0)"
+        for n, (term, df) in enumerate(zip(terms, frequencies, strict=True)):
             idf = math.log(total / (df + 1)) + 1 if total else 1.0
-            columns.append(_tf("ts_rank('{1,1,1,1}', e.words, %s::tsquery, 0)") + f" AS t{n}")
+            if term.endswith(":*"):  # a prefix: its words lie in every bucket
+                rank = whole
+                params.append(term)
+            else:
+                # The word's bucket; an entry without search_tf rows (written before the
+                # table existed) is ranked from its whole vector, to the same figure.
+                rank = (f"coalesce((SELECT ts_rank('{{1,1,1,1}}', t.words, %s::tsquery, 0) "
+                        f"FROM search_tf t WHERE t.entry_id = e.id AND t.bucket = %s), {whole})")
+                params += [term, bucket(term[1:-1]), term]
+            columns.append(_tf(rank) + f" AS t{n}")
             score.append(f"{idf!r} * t{n} * {K1 + 1!r} / (t{n} + {norm})")
-        return (", " + ", ".join(columns), terms), " + ".join(score)
+        return (", " + ", ".join(columns), params), " + ".join(score)
 
 
 def _storable(values) -> list[str]:
@@ -555,12 +592,13 @@ class PostgresBackend(SearchBackend):
             for name in ("search_entry_words", "search_entry_company", "search_entry_cik"):
                 cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [name])
             cursor.execute("ANALYZE search_entry")
+            cursor.execute("ANALYZE search_tf")
             cursor.execute("ANALYZE search_chunk")
         if not connection.in_atomic_block:
             # The old entries are dead rows now: make their space reusable at once
             # rather than let the tables grow by a whole index until autovacuum comes.
             with connection.cursor() as cursor:
-                cursor.execute("VACUUM search_entry, search_chunk")
+                cursor.execute("VACUUM search_entry, search_tf, search_chunk")
         cursor_stats_reset()
         stats["seconds"] = time.monotonic() - started
         return stats

@@ -262,6 +262,30 @@ def test_long_words_are_stored_as_a_digest_and_still_found(on_postgres, ingest_p
     assert answers["postgres"] == answers["whoosh"] == {(accession, 1)}
 
 
+def _ranked(params) -> list[tuple]:
+    req = request(params)
+    engine = backends.get()
+    page = engine.search(parse(req.q), req, sort="relevance", view="documents", page=1,
+                         per_page=1000)
+    return [(h.accession, h.sequence, round(h.score, 9)) for h in page.items]
+
+
+def test_ranking_reads_a_words_bucket_and_scores_as_the_whole_vector_does(both):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), count(DISTINCT entry_id) FROM search_tf")
+        rows, entries = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM search_entry WHERE complete")
+        assert entries == cursor.fetchone()[0] > 0
+        assert rows == entries * postgres.BUCKETS
+    queries = [{"q": "revenue"}, {"q": "net sales"}, {"q": "apple OR microsoft"},
+               {"q": '"results of operations"'}, {"q": "stock -option"}, {"q": "revenu*"}]
+    from_buckets = [_ranked(params) for params in queries]
+    assert all(from_buckets) and any(score for r in from_buckets for *_, score in r)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM search_tf")  # as entries written before the table
+    assert [_ranked(params) for params in queries] == from_buckets
+
+
 def test_flush_leaves_no_entries_behind(on_postgres, ingest_paths):
     long_filing(ingest_paths, "some text")
     Filing.objects.all().delete()  # as `flush` does, without telling the index
