@@ -339,3 +339,20 @@ def test_a_long_party_list_collapses_behind_show_all(live_server, browser, colle
         assert parties.nth(398).is_visible()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path", ["/search/?q=revenue", "/search/?q=revenue&view=documents",
+                                  "/companies/?q=apple", "/companies/320193/"])
+def test_no_sideways_scrolling_at_any_width_between(live_server, browser, collection, path):
+    """Between the phone and the laptop, tablets and narrow windows: the result table
+    turns into cards where its eight columns would not fit beside the filter panel."""
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    try:
+        for width in (320, 600, 801, 960, 1024, 1181, 1280, 1920):
+            page.set_viewport_size({"width": width, "height": 800})
+            page.goto(live_server.url + path)
+            overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+            assert overflow <= 0, (width, overflow)
+    finally:
+        context.close()
