@@ -312,7 +312,12 @@ def normalize(name: str, value: str) -> str | None:
     if name == "sic":
         return value if value.isascii() and value.isdigit() else None
     if name in ("state_inc", "state_loc"):
-        return locations.code_for(value)
+        code = locations.code_for(value)
+        if code is None and value.isascii() and value.isalnum() and len(value) <= 2:
+            # A code EDGAR's list lacks, as some filings' headers hold: taken as written,
+            # so that a facet of such a value selects what it counts.
+            code = value.upper()
+        return code
     if name == "item":
         return value if _ITEM.fullmatch(value) else None
     return value
