@@ -34,6 +34,12 @@
       event.preventDefault();
       setOpen(!panel.classList.contains("is-open"), toggle);
     });
+    toggle.addEventListener("keydown", function (event) {
+      if (event.key === " ") {  // a link acting as a button answers Space as well as Enter
+        event.preventDefault();
+        toggle.click();
+      }
+    });
   });
   if (closer) {
     closer.setAttribute("role", "button");

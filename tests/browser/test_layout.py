@@ -159,6 +159,10 @@ def test_on_a_phone_results_come_first_and_filters_open_from_a_button(
         toggle.click()
         page.keyboard.press("Escape")
         assert not panel.is_visible()
+        # From the keyboard: the button has the focus back, and Space opens the panel.
+        assert page.evaluate("document.activeElement.hasAttribute('data-es-filters-toggle')")
+        page.keyboard.press(" ")
+        assert panel.is_visible()
     finally:
         context.close()
 
