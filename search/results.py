@@ -205,7 +205,7 @@ def _other_values(backend, parsed: ParsedQuery, req) -> dict[str, list[tuple[str
             continue
         others = req.without(param)
         found = backend.search(parsed, others, sort="newest", view=req.view, page=1,
-                               per_page=1, facets=True)
+                               per_page=1, facets=(name,))
         counts[name] = found.facets.get(name, [])
     return counts
 

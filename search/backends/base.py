@@ -18,7 +18,7 @@ labels, suggestions) on top, the same way for every engine.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,13 @@ YEAR_FACET_SIZE = 30  # the year facet lists years newest first
 # the family. Multi-valued fields (every party's CIK, state, SIC code; a filing's 8-K
 # items) count each value once per filing or document.
 FACETS = ("form", "company", "year", "doc_type", "state_loc", "state_inc", "sic", "item")
+
+
+def facet_names(facets: bool | Collection[str]) -> list[str]:
+    """The facets a `search(facets=...)` asks for, in FACETS order."""
+    if facets is True:
+        return list(FACETS)
+    return [name for name in FACETS if facets and name in facets]
 
 
 def doc_type_family(doc_type: str) -> str:
@@ -105,11 +112,13 @@ class SearchBackend:
     # --- Read side -------------------------------------------------------------------------
 
     def search(self, parsed: ParsedQuery, filters: SearchRequest, *, sort: str, view: str,
-               page: int, per_page: int, facets: bool = True) -> ResultPage:
+               page: int, per_page: int,
+               facets: bool | Collection[str] = True) -> ResultPage:
         """One page of the entries matching `parsed` and `filters`, ordered by `sort`
         (relevance: best first; newest/oldest: by filing date, then accession, then
         sequence), as documents or as filings (`view`); exact totals, and the facets
-        when asked. A filing ranks where its best document ranks."""
+        when asked (True: all of FACETS; or just the named ones). A filing ranks where
+        its best document ranks."""
         raise NotImplementedError
 
     def iter_results(self, parsed: ParsedQuery, filters: SearchRequest, *, sort: str,

@@ -44,6 +44,7 @@ from search.backends.base import (
     ResultPage,
     SearchBackend,
     company_ciks,
+    facet_names,
 )
 from search.index import entries_for, words
 from search.positions import spans_near
@@ -663,7 +664,7 @@ class PostgresBackend(SearchBackend):
                     "FROM page)",
                 ]
             params += [per_page, max(0, (page - 1) * per_page)]
-            names = list(_FACETS) if facets else []
+            names = facet_names(facets)
             columns += [_doc_type_facet(grouped) if n == "doc_type" else
                         _facet(spec[4], spec[0], spec[1], spec[2], spec[3])
                         for n, spec in ((n, _FACETS[n]) for n in names)]

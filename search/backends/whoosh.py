@@ -39,11 +39,13 @@ from whoosh.analysis import LowercaseFilter, RegexTokenizer
 from search.backends import whoosh_matching
 from search.backends.base import (
     FACET_SIZE,
+    FACETS,
     SNIPPETS_PER_FILING,
     YEAR_FACET_SIZE,
     ResultPage,
     SearchBackend,
     doc_type_family,
+    facet_names,
 )
 from search.backends.whoosh_query import whoosh_query
 from search.backends.whoosh_storage import MappedStorage
@@ -408,7 +410,8 @@ def _materialize(searcher, units, scores=None) -> list:
     return items
 
 
-def _facet_counts(cols, leaders: list[int], ranked: list[int], grouped: bool = False) -> dict:
+def _facet_counts(cols, leaders: list[int], ranked: list[int], grouped: bool = False,
+                  names=FACETS) -> dict:
     """Filings (or documents, in the document view) per value. Document types are
     counted by family (EX-10.1 is an EX-10), as the filter matches them, and per filing
     in the filings view: a filing counts once for each family among its matching
@@ -423,23 +426,28 @@ def _facet_counts(cols, leaders: list[int], ranked: list[int], grouped: bool = F
     def top(counter):
         return [(v, n) for v, n in counter.most_common(FACET_SIZE + 1) if v][:FACET_SIZE]
 
-    years = count("year", leaders)
-    family = {v: doc_type_family(v) for v in set(map(cols["doc_type"].__getitem__, ranked))}
-    if grouped:
-        acc, types = cols["accession"], cols["doc_type"]
-        doc_types = Counter(f for _, f in {(acc[d], family[types[d]]) for d in ranked})
-    else:
-        doc_types = Counter(map(family.__getitem__, map(cols["doc_type"].__getitem__, ranked)))
-    return {
-        "form": top(count("form", leaders)),
-        "company": top(count_multi("cik", leaders)),
-        "year": sorted(((v, n) for v, n in years.items() if v), reverse=True)[:YEAR_FACET_SIZE],
-        "doc_type": top(doc_types),
-        "state_loc": top(count_multi("state_loc", leaders)),
-        "state_inc": top(count_multi("state_inc", leaders)),
-        "sic": top(count_multi("sic", leaders)),
-        "item": top(count_multi("item", leaders)),
+    def years():
+        counts = count("year", leaders)
+        return sorted(((v, n) for v, n in counts.items() if v), reverse=True)[:YEAR_FACET_SIZE]
+
+    def doc_types():
+        family = {v: doc_type_family(v) for v in set(map(cols["doc_type"].__getitem__, ranked))}
+        if grouped:
+            acc, types = cols["accession"], cols["doc_type"]
+            return top(Counter(f for _, f in {(acc[d], family[types[d]]) for d in ranked}))
+        return top(Counter(map(family.__getitem__, map(cols["doc_type"].__getitem__, ranked))))
+
+    counters = {
+        "form": lambda: top(count("form", leaders)),
+        "company": lambda: top(count_multi("cik", leaders)),
+        "year": years,
+        "doc_type": doc_types,
+        "state_loc": lambda: top(count_multi("state_loc", leaders)),
+        "state_inc": lambda: top(count_multi("state_inc", leaders)),
+        "sic": lambda: top(count_multi("sic", leaders)),
+        "item": lambda: top(count_multi("item", leaders)),
     }
+    return {name: counters[name]() for name in names}
 
 
 class WhooshBackend(SearchBackend):
@@ -485,9 +493,10 @@ class WhooshBackend(SearchBackend):
         filings = list(dict.fromkeys(map(acc.__getitem__, ranked)))
         grouped = view == "filings"
         found = ResultPage(documents=len(ranked), filings=len(filings), messages=messages)
-        if facets:
+        names = facet_names(facets)
+        if names:
             leaders = _one_per_filing(ranked, acc) if grouped else ranked
-            found.facets = _facet_counts(cols, leaders, ranked, grouped)
+            found.facets = _facet_counts(cols, leaders, ranked, grouped, names)
         start = (page - 1) * per_page
         chunk = (filings if grouped else ranked)[start : start + per_page]
         if grouped:

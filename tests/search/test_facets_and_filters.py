@@ -246,3 +246,23 @@ def test_a_state_code_edgar_does_not_list_is_taken_as_written():
     req = SearchRequest.from_query(QueryDict("state_loc=on&state_inc=Narnia"))
     assert req.state_loc == ["ON"] and req.state_inc == []
     assert any("Narnia" in m for m in req.messages)
+
+
+@pytest.mark.parametrize("view", ["filings", "documents"])
+def test_a_search_counts_just_the_facets_it_is_asked_for(corpus, view):
+    # A chosen facet's other values are counted by a second search of that one facet.
+    from search import backends
+    from search.query import parse
+
+    engine = backends.get()
+    req = SearchRequest.from_query(QueryDict("q=revenue"))
+    parsed = parse(req.q)
+
+    def facets(which):
+        return engine.search(parsed, req, sort="relevance", view=view, page=1, per_page=5,
+                             facets=which).facets
+
+    every = facets(True)
+    assert every["form"] and every["doc_type"] and set(every) == set(FACETS)
+    assert facets(("doc_type", "form")) == {"form": every["form"], "doc_type": every["doc_type"]}
+    assert facets(False) == {}
