@@ -3,6 +3,9 @@ import calendar
 
 from django import template
 from django.template.loader import select_template
+from django.utils.html import format_html
+
+from filings import locations
 
 register = template.Library()
 
@@ -38,3 +41,16 @@ def address_lines(address):
     state_zip = " ".join(p for p in (address.get("state", ""), address.get("zip", "")) if p)
     lines.append(", ".join(p for p in (address.get("city", ""), state_zip) if p))
     return [line for line in lines if line]
+
+
+@register.filter
+def location(code):
+    """An EDGAR state or country code with its name on hover: `<abbr title="California">
+    CA</abbr>`; a dash when empty, the code alone when EDGAR has no such code."""
+    code = (code or "").strip()
+    if not code:
+        return "—"
+    label = locations.name(code)
+    if label == code.upper():
+        return code
+    return format_html('<abbr title="{}">{}</abbr>', label, code)

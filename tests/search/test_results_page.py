@@ -58,3 +58,21 @@ def test_page_size_choice_and_sortable_filed_column(client, corpus):
     th = re.search(r'<th scope="col" class="results-table__filed"([^>]*)>(.*?)</th>', html, re.S)
     assert 'aria-sort="ascending"' in th.group(1)
     assert 'href="/search/?q=revenue&amp;sort=newest"' in th.group(2)
+
+
+def test_result_rows_name_the_states_their_codes_stand_for(client, corpus):
+    html = client.get("/search/", {"q": "revenue"}).content.decode()
+    assert '<abbr title="California">CA</abbr>' in html
+
+
+def test_a_location_code_edgar_lacks_is_shown_as_written_and_escaped():
+    from filings.templatetags.filings_tags import location
+
+    assert location("") == "—"
+    assert location("ZZ") == "ZZ"
+    assert location("a6") == '<abbr title="Canada (Ontario)">a6</abbr>'
+    from django.template import Context, Template
+
+    rendered = Template("{% load filings_tags %}{{ code|location }}").render(
+        Context({"code": "<b>"}))
+    assert rendered == "&lt;b&gt;"
