@@ -211,7 +211,7 @@ def _store(prepared, source_name, user, force, source_sha256, retry) -> Outcome:
     written: list[str] = []
     try:
         with transaction.atomic():
-            _lock_accession(s.accession_number)
+            lock_accession(s.accession_number)
             filing = Filing.objects.filter(accession_number=s.accession_number).first()
             seen = filing and filing.ingestions.filter(sha256=prepared.sha256).exists()
             if seen and not force:
@@ -247,10 +247,10 @@ def _store(prepared, source_name, user, force, source_sha256, retry) -> Outcome:
     return outcome
 
 
-def _lock_accession(accession: str):
+def lock_accession(accession: str):
     """On PostgreSQL, serialise writers of one accession for this transaction, so two
     processes storing it at once see each other's work (SQLite's IMMEDIATE transactions
-    already serialise all writers)."""
+    already serialise all writers). The PostgreSQL engine's rebuild takes it too."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [accession])

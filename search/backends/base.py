@@ -90,9 +90,10 @@ class SearchBackend:
 
     def rebuild(self, workers: int = 1, batch: int = 200,
                 progress: Callable[[int], None] | None = None) -> dict:
-        """Index every stored filing afresh; searches keep answering from the old index
-        until the new one is complete. Returns figures: filings, documents, bytes
-        (of indexed text), seconds."""
+        """Index every stored filing afresh while searches and ingests go on: every
+        filing stays searchable throughout (Whoosh answers from the old index until the
+        new one is swapped in; PostgreSQL replaces a batch of filings' entries at a
+        time). Returns figures: filings, documents, bytes (of indexed text), seconds."""
         raise NotImplementedError
 
     def document_count(self) -> int:

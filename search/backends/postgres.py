@@ -569,32 +569,43 @@ class PostgresBackend(SearchBackend):
                                [accessions])
 
     def rebuild(self, workers=1, batch=200, progress=None) -> dict:
-        """Every filing afresh, in one transaction: searches keep reading the old rows
-        until it commits; writers of the index (ingests) wait for it."""
+        """Every filing's entries afresh, a batch of filings per transaction, each batch
+        replacing those filings' entries at once: searches always find every filing (in
+        its old entries or its new ones), and ingests go on meanwhile (a batch holds the
+        same per-accession locks as `store()`, so a filing stored during the rebuild is
+        written after, or before, the batch that holds it; never half of each). Entries
+        of filings no longer stored are dropped at the end."""
+        from filings.ingest import lock_accession
         from filings.models import Filing
 
         started = time.monotonic()
         stats = {"filings": 0, "documents": 0, "bytes": 0}
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("LOCK TABLE search_entry IN SHARE ROW EXCLUSIVE MODE")
-            cursor.execute("DELETE FROM search_entry")
-            accessions = list(Filing.objects.order_by("accession_number")
-                              .values_list("accession_number", flat=True))
-            stats["filings"] = len(accessions)
-            for start in range(0, len(accessions), batch):
-                chunk = accessions[start : start + batch]
+        accessions = list(Filing.objects.order_by("accession_number")
+                          .values_list("accession_number", flat=True))
+        stats["filings"] = len(accessions)
+        for start in range(0, len(accessions), batch):
+            chunk = accessions[start : start + batch]
+            with transaction.atomic(), connection.cursor() as cursor:
+                for accession in chunk:  # in order: no two writers wait on each other
+                    lock_accession(accession)
+                cursor.execute("DELETE FROM search_entry WHERE accession = ANY(%s::text[])",
+                               [chunk])
                 for entry in entries_for(chunk):
                     stats["bytes"] += _write(cursor, entry)
                     stats["documents"] += 1
-                if progress:
-                    progress(len(chunk))
-            # Fold the new entries into the GIN indexes now rather than leave a long
-            # pending list to every search, and give the planner the table's new figures.
-            for name in ("search_entry_words", "search_entry_company", "search_entry_cik"):
-                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [name])
-            cursor.execute("ANALYZE search_entry")
-            cursor.execute("ANALYZE search_tf")
-            cursor.execute("ANALYZE search_chunk")
+            if progress:
+                progress(len(chunk))
+        with transaction.atomic():
+            remove_orphans()
+            with connection.cursor() as cursor:
+                # Fold the new entries into the GIN indexes now rather than leave a long
+                # pending list to every search, and give the planner the new figures.
+                for name in ("search_entry_words", "search_entry_company",
+                             "search_entry_cik"):
+                    cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [name])
+                cursor.execute("ANALYZE search_entry")
+                cursor.execute("ANALYZE search_tf")
+                cursor.execute("ANALYZE search_chunk")
         if not connection.in_atomic_block:
             # The old entries are dead rows now: make their space reusable at once
             # rather than let the tables grow by a whole index until autovacuum comes.

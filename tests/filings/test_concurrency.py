@@ -207,3 +207,51 @@ def test_two_ingests_of_the_same_filings_at_once_both_succeed(data_env, settings
     entries = indexed_entries(data_env, settings)
     for accession, docs in documents.items():
         assert entries[accession] == sum(1 for d in docs if index.is_indexable(d)) > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ingests_go_on_while_postgres_rebuilds(settings, tmp_path):
+    """A rebuild replaces a batch of filings' entries per transaction: between batches
+    an ingest stores and indexes a filing at once (it used to wait for the whole
+    rebuild, which held a lock on the index table from start to end)."""
+    import threading
+
+    from django.db import connection, connections
+
+    from filings.ingest import ingest
+    from filings.sources import read_sources
+    from search import backends
+    from search.index import differences
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the PostgreSQL engine needs PostgreSQL (set DATABASE_URL)")
+    settings.SEARCH_BACKEND = "postgres"
+    settings.SEARCH_INDEX_DIR = str(tmp_path / "index")
+    first = ["0000320193-97-000011.txt", "0000320193-99-000002.txt", "0000320193-99-000010.txt"]
+    ingest(read_sources([str(corpus_file(name)) for name in first]))
+    outcome = {}
+
+    def store_during_rebuild():
+        try:
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SET lock_timeout = '10s'")
+            summary = ingest(read_sources([str(corpus_file("0000320193-97-000014.txt"))]))
+            outcome["line"] = summary.line()
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            outcome["error"] = repr(exc)
+        finally:
+            connections.close_all()
+
+    def between_batches(_count):
+        if not outcome:
+            worker = threading.Thread(target=store_during_rebuild)
+            worker.start()
+            worker.join(60)
+
+    stats = backends.get().rebuild(batch=1, progress=between_batches)
+    assert "1 new" in outcome.get("line", ""), outcome
+    assert stats["filings"] == 3
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(DISTINCT accession) FROM search_entry")
+        assert cursor.fetchone()[0] == 4  # the three rebuilt and the one stored meanwhile
+    assert differences() == (set(), set())
