@@ -97,8 +97,11 @@ class MappedFile(StructFile):
                           name=name or self._name)
 
     def get(self, position, length):
-        start = self._start + position
-        return self._source[start:start + length]
+        """`length` bytes from `position`, never past this file's end (as a slice of
+        Whoosh's own buffer would be): a damaged file cannot read its neighbour's bytes."""
+        end = self._start + self._length
+        start = min(self._start + position, end)
+        return self._source[start:min(start + length, end)]
 
     def get_array(self, position, typecode, length):
         a = array(typecode)

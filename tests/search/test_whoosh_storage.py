@@ -48,6 +48,22 @@ def test_a_view_never_reads_outside_its_part_of_the_map():
         view.seek(-1)
 
 
+def test_a_member_never_reads_its_neighbours_bytes():
+    import mmap
+    import tempfile
+
+    with tempfile.TemporaryFile() as fh:
+        fh.write(b"AAAABBBBCCCC")
+        fh.flush()
+        source = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    member = MappedFile(source, 0, 12).subset(4, 4)
+    assert member.get(0, 4) == b"BBBB"
+    assert member.get(2, 100) == b"BB"
+    assert member.get(10, 2) == b""
+    assert member.read() == b"BBBB"
+    assert len(member.get_array(0, "i", 1)) == 1
+
+
 def test_views_of_one_map_keep_their_own_positions_across_threads():
     import mmap
     import tempfile
