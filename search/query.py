@@ -32,6 +32,8 @@ MAX_SLOP = 100
 FIELDS = {"form", "cik", "company", "type"}
 
 MAX_GROUPS = 64  # AND-ed groups parentheses may expand to (see _cnf)
+# Parentheses nested deeper are read as spaces: the parser recurses once per level.
+MAX_DEPTH = 32
 # Prefixes that are not fields but the start of an address: searched as words, silently.
 _NOT_FIELDS = {"http", "https", "ftp", "mailto", "www", "file"}
 
@@ -174,6 +176,7 @@ class _Parser:
         self.clauses = 0
         self.dropped: set[str] = set()
         self.full = False
+        self.flattened = 0  # "(" past MAX_DEPTH read as spaces, whose ")" are too
 
     def tree(self):
         node = self.sequence(depth=0)
@@ -189,11 +192,19 @@ class _Parser:
             match = self.tokens[self.position]
             self.position += 1
             if match["shut"]:
+                if self.flattened:
+                    self.flattened -= 1
+                    continue
                 if depth:
                     break
                 _say(self.messages, "A ) without its ( was ignored.")
                 continue
             if match["open"]:
+                if depth >= MAX_DEPTH:
+                    self.flattened += 1
+                    _say(self.messages, f"Parentheses nested more than {MAX_DEPTH} deep "
+                                        f"were read as spaces.")
+                    continue
                 node = self.sequence(depth + 1)
                 if node is None:
                     continue

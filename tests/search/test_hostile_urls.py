@@ -10,6 +10,7 @@ from filings.models import Company, Filing
 from search import results
 from search.filters import MAX_TOTAL_VALUES, MAX_VALUES
 from search.query import parse
+from tests.search.conftest import doc_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -175,3 +176,33 @@ def test_odd_company_queries_are_answered(client, corpus, url, text):
     else:
         response = client.get(url, {"q": text})
     assert response.status_code in (200, 302), response.content[:300]
+
+
+@pytest.mark.parametrize("q", [
+    "(" * 100_000,
+    "(" * 50_000 + ")" * 50_000,
+    "()" * 50_000,
+    "(-(" * 33_333,
+    "(revenue " * 20_000 + ")" * 20_000,
+    ")(" * 50_000,
+])
+def test_deeply_nested_parentheses_are_answered_fast(client, corpus, q):
+    for url in ("/search/", "/api/search"):
+        started = time.monotonic()
+        response = client.get(url, {"q": q})
+        assert response.status_code == 200
+        assert time.monotonic() - started < 5
+
+
+def test_parentheses_past_the_depth_limit_are_read_as_spaces(api, corpus):
+    deep = "(" * 40 + "macintosh OR (shareholder revenue" + ")" * 41
+    data = api(q=deep, view="documents")
+    assert any("nested more than 32 deep" in m for m in data["messages"]), data["messages"]
+    # Read as spaces: OR binds tighter than the AND around it.
+    flat = api(q="macintosh OR shareholder revenue", view="documents")
+    assert doc_keys(data) == doc_keys(flat) and data["total"] > 0
+    # Every ")" of a flattened "(" is taken with it: none is reported as stray.
+    assert not any("without its (" in m for m in data["messages"])
+    shallow = "(" * 30 + "macintosh OR (shareholder revenue" + ")" * 31
+    assert parse(shallow).text() == parse("macintosh OR (shareholder revenue)").text()
+    assert not any("deep" in m for m in parse(shallow).messages)
