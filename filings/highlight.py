@@ -122,8 +122,9 @@ def count(html: str, pattern: re.Pattern | None) -> int:
     # character away from `<`) and text reads as highlight() reads it.
     text = _REFERENCE.sub(_decoded, html) if "&" in html else html
     if hasattr(pattern, "near"):
-        # A proximity pattern pairs words within one text, as highlight() meets them.
-        return _count_in_text_nodes(text, pattern)
+        # A proximity pattern pairs words within one text, as highlight() meets them,
+        # and decides a text's words in one pass: each text is read once.
+        return _count_near(_ANY_TAG.sub(_NODE_BREAK, text), pattern)
     found = in_tags = 0
     position = known = 0  # whether text[known] is inside a tag: in_tag
     in_tag = False
@@ -184,6 +185,19 @@ def _count_in_text_nodes(text: str, pattern: re.Pattern) -> int:
         else:
             found += 1
             position = m.end()
+    return found
+
+
+def _count_near(text: str, pattern) -> int:
+    """count() for a proximity pattern (search.query.NearPattern), on text whose tags
+    are NODE_BREAKs: each text searched alone, as highlight() searches it."""
+    found = 0
+    for node in text.split(_NODE_BREAK):
+        for m in pattern.finditer(node):
+            if m.end() > m.start():
+                found += 1
+                if found >= MAX_HITS:
+                    return found
     return found
 
 

@@ -18,7 +18,9 @@ document match.
 """
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -451,7 +453,6 @@ def _alternation(regexes: list[str], flags) -> re.Pattern:
 
 _TOKEN = re.compile(WORD_PATTERN.replace("(", "(?:"))
 NODE_BREAK = "\x00"  # where a text ends in marked-up text: no pair reaches across it
-_CHARS_PER_WORD = 48  # how far to look for the words a proximity clause may reach
 
 
 class NearPattern:
@@ -460,7 +461,12 @@ class NearPattern:
     that does not stand within its slop of the clause's other words. Used where a
     compiled pattern is (`search()`, `finditer()`, `flags`, `pattern`), so snippets
     and the document page mark the words of qualifying pairs, not every occurrence.
-    Text holding NODE_BREAK is several texts: no pair is looked for across it."""
+    Text holding NODE_BREAK is several texts: no pair is looked for across it.
+
+    Distances are counted in words, as the engines count them (a run of spaces is no
+    distance). Each text is read once: the clause words' occurrences are found by one
+    regex scan, numbered by the words between them, and decided together, so the work
+    is linear in the text however many words and how large a slop the query has."""
 
     def __init__(self, base: re.Pattern, near: tuple, free: re.Pattern | None):
         self.base = base
@@ -468,10 +474,12 @@ class NearPattern:
         self.near_words = {w for terms, _ in near for w in terms}
         self.free = free  # the other clauses' pattern: their words always count
         self.flags = base.flags
+        # The clause words alone, each a whole token (as the index tokenizes).
+        self.occurrence = re.compile(
+            "|".join(_starting(w) + _END for w in sorted(self.near_words, key=len,
+                                                          reverse=True)), base.flags)
         # What identifies it (cache keys): the regex, and the clauses.
         self.pattern = f"{base.pattern}\x00near:{near!r}"
-        reach = max(slop * (len(terms) - 1) for terms, slop in near)
-        self.context = reach * _CHARS_PER_WORD + 64  # characters either side it reads
 
     def __eq__(self, other):
         return isinstance(other, NearPattern) and (self.pattern, self.flags) == (
@@ -487,45 +495,87 @@ class NearPattern:
         return NearPattern(plain(self.base), self.near, plain(self.free))
 
     def finditer(self, string: str, pos: int = 0, endpos: int | None = None):
-        end = len(string) if endpos is None else endpos
+        end = len(string) if endpos is None else min(endpos, len(string))
+        text_start = text_end = -1  # the text (between NODE_BREAKs) decided last
+        qualified: set[int] = set()
         for match in self.base.finditer(string, pos, end):
-            if self._qualifies(string, match):
+            word = match.group(0).lower()
+            if word not in self.near_words or (
+                    self.free is not None and self.free.fullmatch(match.group(0))):
+                yield match  # a phrase, a prefix, a word of another clause
+                continue
+            start = match.start()
+            if not text_start <= start < text_end:
+                text_start = string.rfind(NODE_BREAK, 0 if text_end < 0 else text_end,
+                                          start) + 1
+                text_end = string.find(NODE_BREAK, start, end)
+                text_end = end if text_end < 0 else text_end
+                qualified = self._qualifying(string, text_start, text_end)
+            if start in qualified:
                 yield match
 
     def search(self, string: str, pos: int = 0, endpos: int | None = None):
         return next(self.finditer(string, pos, endpos), None)
 
-    def _qualifies(self, string: str, match) -> bool:
-        word = match.group(0).lower()
-        if word not in self.near_words:
-            return True  # a phrase, a prefix, a word of another clause
-        if self.free is not None and self.free.fullmatch(match.group(0)):
-            return True
-        start, end = match.span()
+    def _qualifying(self, string: str, start: int, end: int) -> set[int]:
+        """The offsets of the clause words in string[start:end] that stand near the
+        clause's other words: every other word of the clause within the reach of a
+        span (slop x (words - 1) words; for two words the slop, the engines' test)."""
+        occurrences = []  # (word number, offset, word)
+        by_word: dict[str, list[int]] = {}
+        number, last = 0, start
+        for match in self.occurrence.finditer(string, start, end):
+            offset = match.start()
+            number += len(_TOKEN.findall(string, last, offset))
+            word = match.group(0).lower()
+            by_word.setdefault(word, []).append(number)
+            occurrences.append((number, offset, word))
+            number += 1
+            last = match.end()
+        qualified: set[int] = set()
         for terms, slop in self.near:
-            if word in terms and self._near(string, start, end, word, terms, slop):
-                return True
-        return False
+            lists = [by_word.get(t) for t in terms]
+            if not all(lists):
+                continue
+            # Two words: the engines' test, linear. More: spans_near over a whole text
+            # builds every partial span (a 10-word ~100 clause took 5 s on 200 KB), so
+            # the words are kept whose clause's other words all stand within a span's
+            # reach: every word of a matching span, and never a lone one.
+            if len(terms) == 2 and not spans_near(lists, slop, False, 1):
+                continue
+            reach = slop * (len(terms) - 1)
+            distinct = set(terms)
+            near_all = _covered(number, [by_word[t] for t in distinct], reach)
+            for at, offset, word in occurrences:
+                if word not in distinct or near_all[at] != len(distinct):
+                    continue
+                if terms.count(word) > 1 and not _another_within(by_word[word], at, reach):
+                    continue
+                qualified.add(offset)
+        return qualified
 
-    def _near(self, string, start, end, word, terms, slop) -> bool:
-        reach = slop * (len(terms) - 1)
-        window = reach * _CHARS_PER_WORD + 64
-        low = max(0, start - window)
-        cut = string.rfind(NODE_BREAK, low, start)
-        before_text = string[cut + 1 if cut >= 0 else low : start].lower()
-        before = _TOKEN.findall(before_text)
-        if cut < 0 and low > 0 and before:
-            before = before[1:]  # the first may be the end of a longer word
-        before = before[-reach:]
-        high = min(len(string), end + window)
-        cut = string.find(NODE_BREAK, end, high)
-        after = _TOKEN.findall(string[end : cut if cut >= 0 else high].lower())
-        if cut < 0 and high < len(string) and after:
-            after = after[:-1]
-        after = after[:reach]
-        if len(terms) == 2:
-            other = terms[1] if terms[0] == word else terms[0]
-            return other in before[-slop:] or other in after[:slop]
-        tokens = [*before, word, *after]
-        lists = [[i for i, t in enumerate(tokens) if t == w] for w in terms]
-        return all(lists) and spans_near(lists, slop, False, 1)
+
+def _covered(size: int, position_lists: list[list[int]], reach: int) -> list[int]:
+    """For each word number below `size`, how many of the lists hold a position within
+    `reach` of it: one pass over merged intervals, summed in C."""
+    change = [0] * (size + 1)
+    for positions in position_lists:
+        low = high = None
+        for p in positions:
+            if high is not None and p - reach <= high + 1:
+                high = p + reach
+                continue
+            if high is not None:
+                change[low] += 1
+                change[min(high, size - 1) + 1] -= 1
+            low, high = max(0, p - reach), p + reach
+        if high is not None:
+            change[low] += 1
+            change[min(high, size - 1) + 1] -= 1
+    return list(itertools.accumulate(change))
+
+
+def _another_within(positions: list[int], at: int, reach: int) -> bool:
+    i = bisect.bisect_left(positions, at)
+    return (i > 0 and at - positions[i - 1] <= reach) or (
+        i + 1 < len(positions) and positions[i + 1] - at <= reach)

@@ -30,7 +30,7 @@ def snippet(text: str, pattern: re.Pattern | None, complete: bool = True) -> str
     hit, so the caller can look further."""
     if not text:
         return ""
-    fragments = _find(text, pattern) if pattern is not None else []
+    fragments, hits = _find(text, pattern) if pattern is not None else ([], [])
     if not fragments:
         if pattern is not None and not complete:
             return ""
@@ -40,32 +40,40 @@ def snippet(text: str, pattern: re.Pattern | None, complete: bool = True) -> str
     for start, end in fragments:
         prefix = "…" if start > 0 else ""
         suffix = "…" if end < len(text) else ""
-        html.append(prefix + _highlight(text, start, end, pattern) + suffix)
+        html.append(prefix + _highlight(text, start, end, hits) + suffix)
     return mark_safe(" ".join(html))
 
 
-def _find(text: str, pattern: re.Pattern) -> list[tuple[int, int]]:
-    """Passages around the first hits. Most hits come early: the first WINDOW
-    characters are searched first, the whole text only if they hold too few."""
+def _find(text: str, pattern: re.Pattern) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Passages around the first hits, and the hits they hold. Most hits come early:
+    the first WINDOW characters are searched first, the whole text only if they hold
+    too few. The hits are those of one scan of the text, so a proximity clause's words
+    are decided once, with the whole text around them."""
     cut = len(text)
     if len(text) > WINDOW:
         space = text.rfind(" ", 0, WINDOW)
         cut = space if space > 0 else WINDOW
     while True:
         haystack, search = _folded(text[:cut] if cut < len(text) else text, pattern)
-        fragments = []
+        fragments, hits = [], []
         end_of_last = -1
         for match in search.finditer(haystack, 0, SCAN_LIMIT):
             if match.start() < end_of_last:
+                if match.end() <= end_of_last:
+                    hits.append(match.span())
+                continue
+            if len(fragments) >= FRAGMENTS or match.start() == match.end():
+                if len(fragments) >= FRAGMENTS:
+                    break
                 continue
             start = _snap_left(text, max(0, match.start() - CONTEXT))
             end = _snap_right(text, min(len(text), match.end() + CONTEXT))
+            if match.end() <= end:
+                hits.append(match.span())
             fragments.append((start, end))
             end_of_last = end
-            if len(fragments) >= FRAGMENTS:
-                break
         if len(fragments) >= FRAGMENTS or cut >= len(text):
-            return fragments
+            return fragments, hits
         cut = len(text)
 
 
@@ -89,22 +97,12 @@ def _case_sensitive(pattern: re.Pattern) -> re.Pattern:
     return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
 
 
-MARGIN = 2  # characters either side a passage's lookarounds may need to see
-
-
-def _highlight(text: str, start: int, end: int, pattern: re.Pattern) -> str:
-    """The passage text[start:end], escaped, its hits in <mark>. The regex runs over the
-    passage plus a margin, so a word cut at the passage's edge is never half-marked."""
-    # A proximity clause's words are marked where the words they pair with stand near
-    # them, which may be outside the passage: its pattern sees that much more text.
-    margin = pattern.context if isinstance(pattern, NearPattern) else MARGIN
-    base = max(0, start - margin)
-    haystack, search = _folded(text[base : end + margin], pattern)
+def _highlight(text: str, start: int, end: int, hits: list[tuple[int, int]]) -> str:
+    """The passage text[start:end], escaped, the hits inside it in <mark>."""
     out, pos = [], start
-    for match in search.finditer(haystack, start - base):
-        m_start, m_end = match.start() + base, match.end() + base
-        if m_end > end:
-            break
+    for m_start, m_end in hits:
+        if m_start < pos or m_end > end:
+            continue
         out.append(_escape_part(text, pos, m_start))
         out.append("<mark>" + _escape_part(text, m_start, m_end) + "</mark>")
         pos = m_end
