@@ -7,6 +7,7 @@
     semicond*                 trailing wildcard (at least two letters before the *)
     "stock option"~5          the words within five words of each other, any order
     form:10-K cik:320193 company:apple type:EX-10   field prefixes
+    form:(10-K OR 8-K)        a field applies to every term of its group
 
 `parse()` returns the query's AST (`ParsedQuery`: an AND of OR-groups of `Clause`s, and
 the excluded clauses); each search engine translates it (`search.backends`), so nothing
@@ -41,7 +42,8 @@ _NOT_FIELDS = {"http", "https", "ftp", "mailto", "www", "file"}
 
 TOKEN = re.compile(
     r"""
-    (?P<open>-?\()
+    # A group, perhaps of one field: form:(10-K OR 8-K) is form:10-K OR form:8-K.
+    (?P<open>-?(?:(?P<group_field>(?i:form|cik|company|type)):)?\()
   | (?P<shut>\))
   | (?P<neg>-)?
     (?:(?P<field>[A-Za-z_]+):)?
@@ -181,12 +183,14 @@ class _Parser:
         self.flattened = 0  # "(" past MAX_DEPTH read as spaces, whose ")" are too
 
     def tree(self):
-        node = self.sequence(depth=0)
+        node = self.sequence(depth=0, field=None)
         for op in sorted(self.dropped):
             self.messages.append(f"A lone {op} was ignored: put it between two terms.")
         return node
 
-    def sequence(self, depth: int):
+    def sequence(self, depth: int, field: str | None):
+        """The terms up to the ) that closes this depth; `field` is a field group's
+        field (form:(...)), which every term of the group without its own takes."""
         items: list = []
         pending_or = False
         negate_next = False
@@ -207,7 +211,8 @@ class _Parser:
                     _say(self.messages, f"Parentheses nested more than {MAX_DEPTH} deep "
                                         f"were read as spaces.")
                     continue
-                node = self.sequence(depth + 1)
+                group_field = match["group_field"]
+                node = self.sequence(depth + 1, group_field.lower() if group_field else field)
                 if node is None:
                     continue
                 negated = match["open"].startswith("-") or negate_next
@@ -227,7 +232,7 @@ class _Parser:
                         continue
                 if self.full:
                     continue
-                clause = _clause(match, self.messages)
+                clause = _clause(match, self.messages, field)
                 if clause is None:
                     continue
                 self.clauses += 1
@@ -308,8 +313,8 @@ def _negated(clause: Clause) -> Clause:
     return Clause(clause.kind, clause.field, clause.words, clause.slop, not clause.negated)
 
 
-def _clause(match, messages) -> Clause | None:
-    field_name = (match["field"] or "").lower()
+def _clause(match, messages, group_field: str | None = None) -> Clause | None:
+    field_name = (match["field"] or "").lower() or group_field or ""
     word = match["word"]
     if match["field"] and field_name not in FIELDS:
         # "http://..." or "note:": not a field, just words

@@ -109,6 +109,24 @@ def test_field_prefixes(api, corpus):
     assert {r["document_type"] for r in data["results"]} == {"EX-99.1"}
 
 
+def test_a_field_before_parentheses_applies_to_every_term_of_the_group(api, corpus):
+    ten_q = doc_keys(api(q="form:10-Q", view="documents"))
+    eight_k = doc_keys(api(q="form:8-K", view="documents"))
+    assert ten_q and eight_k
+    data = api(q="form:(10-Q OR 8-K)", view="documents")
+    assert doc_keys(data) == ten_q | eight_k
+    assert not data["messages"]
+    # Not read as the body words "form", "10", "q", "8", "k".
+    assert doc_keys(api(q="revenue -form:(10-Q OR 8-K)", view="documents")) == (
+        doc_keys(api(q="revenue", view="documents")) - ten_q - eight_k)
+    both = doc_keys(api(q="company:apple company:computer", view="documents"))
+    assert both and doc_keys(api(q="company:(apple computer)", view="documents")) == both
+    # A term with its own field keeps it; a nested group takes the outer field.
+    assert parse("form:(10-K OR cik:320193)").text() == "form:10-K OR cik:320193"
+    assert parse('form:(10-K OR (8-K OR "DEF 14A"))').text() == (
+        "form:10-K OR form:8-K OR form:DEF 14A")
+
+
 def test_form_field_of_an_xml_form_finds_its_text(api, corpus):
     data = api(q="form:4 McGuirk", view="documents")
     assert [r["accession_number"] for r in data["results"]] == ["0000842517-24-000086"]

@@ -242,7 +242,7 @@ def test_opensearch_description(client, corpus):
 def test_help_page_explains_the_syntax(client, corpus):
     html = client.get("/search/help/").content.decode()
     for example in ['"going concern"', "OR", "semicond*", '"stock option"~5', "form:10-K",
-                    "type:EX-10"]:
+                    "type:EX-10", "form:(10-K OR 8-K)"]:
         assert example.replace('"', "&quot;") in html or example in html
 
 
