@@ -94,3 +94,31 @@ def test_a_capped_hit_count_reads_hit_1_of_2000_plus(live_server, page, db):
     assert status.text_content() == "Hit 1 of 2,000+"
     page.keyboard.press("n")
     assert status.text_content() == "Hit 2 of 2,000+"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_apply_keeps_every_chosen_form_category(live_server, browser, corpus, width,
+                                               artifacts_dir):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/search/?q=revenue&category=annual&category=quarterly")
+    if width < 800:
+        page.locator("[data-es-filters-toggle]").first.click()
+    select = page.locator("#es-f-category")
+    assert select.is_visible()
+    chosen = select.evaluate("s => [...s.selectedOptions].map(o => o.value)")
+    assert chosen == ["annual", "quarterly"]
+    page.screenshot(path=f"{artifacts_dir}/category-several-{width}.png", full_page=True)
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state()
+    assert "category=annual" in page.url and "category=quarterly" in page.url
+    # Taking one away in the list keeps the other; one left is the usual drop-down.
+    if width < 800:
+        page.locator("[data-es-filters-toggle]").first.click()
+    page.locator("#es-f-category").select_option(["quarterly"])
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state()
+    assert "category=quarterly" in page.url and "category=annual" not in page.url
+    assert page.locator("#es-f-category").get_attribute("multiple") is None
+    assert overflow(page) <= 0
+    context.close()
