@@ -20,6 +20,7 @@ process, so totals stay exact and fast.
 from __future__ import annotations
 
 import fcntl
+import heapq
 import logging
 import os
 import shutil
@@ -424,7 +425,10 @@ def _facet_counts(cols, leaders: list[int], ranked: list[int], grouped: bool = F
         return Counter(chain.from_iterable(map(cols[name].__getitem__, docnums)))
 
     def top(counter):
-        return [(v, n) for v, n in counter.most_common(FACET_SIZE + 1) if v][:FACET_SIZE]
+        # The most frequent first and equal counts by value, as PostgreSQL orders them
+        # (n DESC, v): the same values are cut off past FACET_SIZE on both engines.
+        return heapq.nsmallest(FACET_SIZE, ((v, n) for v, n in counter.items() if v),
+                               key=lambda item: (-item[1], item[0]))
 
     def years():
         counts = count("year", leaders)
