@@ -13,19 +13,19 @@ urlpatterns = [
     path("companies/<str:cik>/", views.company_detail, name="company"),
     path("companies/<str:cik>/feed/", feeds.CompanyFilingsFeed(), name="company-feed"),
     # EDGAR's own paths: swap sec.gov for this host in any EDGAR link.
-    re_path(r"^Archives/edgar/data/(?P<cik>\d+)/?$", views.edgar_company, name="edgar-company"),
+    re_path(r"^Archives/edgar/data/(?P<cik>[0-9]+)/?$", views.edgar_company, name="edgar-company"),
     re_path(
-        r"^Archives/edgar/data/(?P<cik>\d+)/(?P<accession>\d{10}-\d{2}-\d{6})\.txt$",
+        r"^Archives/edgar/data/(?P<cik>[0-9]+)/(?P<accession>[0-9]{10}-[0-9]{2}-[0-9]{6})\.txt$",
         views.edgar_original,
         name="edgar-submission",
     ),
     re_path(
-        r"^Archives/edgar/data/(?P<cik>\d+)/(?P<accession>\d{18})/?$",
+        r"^Archives/edgar/data/(?P<cik>[0-9]+)/(?P<accession>[0-9]{18})/?$",
         views.edgar_submission,
         name="edgar-folder",
     ),
     re_path(
-        r"^Archives/edgar/data/(?P<cik>\d+)/(?P<folder>\d{18})/(?P<filename>[^/]+)$",
+        r"^Archives/edgar/data/(?P<cik>[0-9]+)/(?P<folder>[0-9]{18})/(?P<filename>[^/]+)$",
         views.edgar_file,
         name="edgar-file",
     ),

@@ -42,7 +42,7 @@ TEXT_TYPES = {"text/plain", "text/html", "text/xml", "application/xml", "applica
 # Files we serve are data, never a page of ours: no script, no plugins, no same-origin.
 FILE_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
 
-_DIGITS = re.compile(r"^\d+$")
+_DIGITS = re.compile(r"^[0-9]+$")  # \d and str.isdigit() take any script's digits
 # No file name holds these. A NUL would end the name inside SQLite's LIKE (the lookup of
 # "a.htm\x00.jpg" finding "a.htm") and is refused by PostgreSQL: such a URL is a 404.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -54,7 +54,7 @@ HIT_COUNTS_SECONDS = 3600
 def canonical_accession(value: str) -> str | None:
     """The dashed accession number for `value` (dashed or not), or None."""
     digits = value.replace("-", "")
-    if len(digits) != 18 or not digits.isdigit():
+    if len(digits) != 18 or not _DIGITS.match(digits):
         return None
     if "-" in value and value != f"{digits[:10]}-{digits[10:12]}-{digits[12:]}":
         return None
@@ -502,7 +502,7 @@ def company_detail(request, cik):
 # --- EDGAR's URLs on our host ---------------------------------------------------------------
 
 _INDEX_FILE = re.compile(
-    r"^(?P<acc>\d{10}-?\d{2}-?\d{6})(?:-index\.html?|-index-headers\.html|\.txt|\.hdr\.sgml)$",
+    r"^(?P<acc>[0-9]{10}-?[0-9]{2}-?[0-9]{6})(?:-index\.html?|-index-headers\.html|\.txt|\.hdr\.sgml)$",
     re.I,
 )
 

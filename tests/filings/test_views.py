@@ -459,3 +459,18 @@ def test_home_with_an_empty_collection(client):
     response = client.get("/")
     assert response.status_code == 200
     assert "No filings yet" in text_of(response)
+
+
+@pytest.mark.parametrize("path", [
+    # Arabic-Indic and full-width digits are \d to Python's re, and int() reads them.
+    f"/Archives/edgar/data/\u0663\u0662\u0660\u0661\u0669\u0663/{APPLE_8K}.txt",
+    f"/Archives/edgar/data/\uff13\uff12\uff10\uff11\uff19\uff13/{APPLE_8K}.txt",
+    "/Archives/edgar/data/\u0663\u0662\u0660\u0661\u0669\u0663/",
+    "/Archives/edgar/data/320193/\u0660\u0660\u0660119312519292676/",
+    "/Archives/edgar/data/320193/0001193125-\u0661\u0669-292676.txt",
+    "/Archives/edgar/data/\u0663\u0662\u0660\u0661\u0669\u0663/000119312519292676/d828969d8k.htm",
+    "/filings/\u0660\u0660\u0660\u0661193125-19-292676/",
+    "/companies/\u0663\u0662\u0660\u0661\u0669\u0663/",
+])
+def test_edgar_paths_take_ascii_digits_only(client, apple, path):
+    assert client.get(path).status_code == 404
