@@ -214,14 +214,8 @@ def facets(counts: dict[str, list[tuple[str, int]]]) -> list[Facet]:
     """The engine's counts with the labels people read: companies by name (CIKs are the
     values), states and countries by name (EDGAR codes are the values), SIC codes and
     8-K items with their titles."""
-    ciks = [int(c) for c, _ in counts.get("company", []) if c.isdigit()]
-    names = dict(Company.objects.filter(cik__in=ciks).values_list("cik", "name"))
-    sic_names = {}
-    if counts.get("sic"):
-        rows = (Company.objects.filter(sic_code__in=[v for v, _ in counts["sic"]])
-                .exclude(sic_description="").values_list("sic_code", "sic_description"))
-        for code, description in rows:
-            sic_names.setdefault(code, description)
+    names, sic_names = _names(ciks=[v for v, _ in counts.get("company", [])],
+                              sic_codes=[v for v, _ in counts.get("sic", [])])
     result = []
     for name in _FACET_LABELS:
         values = counts.get(name) or []
@@ -230,6 +224,28 @@ def facets(counts: dict[str, list[tuple[str, int]]]) -> list[Facet]:
         if labelled:
             result.append(Facet(name, _FACET_LABELS[name], labelled))
     return result
+
+
+def _names(ciks=(), sic_codes=()) -> tuple[dict[int, str], dict[str, str]]:
+    """Company names by CIK and SIC titles by code, for many values in one query each."""
+    numbers = {int(c) for c in ciks if c.isascii() and c.isdigit() and len(c) <= 10}
+    names = (dict(Company.objects.filter(cik__in=numbers).values_list("cik", "name"))
+             if numbers else {})
+    sic_names: dict[str, str] = {}
+    if sic_codes:
+        rows = (Company.objects.filter(sic_code__in=set(sic_codes))
+                .exclude(sic_description="").values_list("sic_code", "sic_description"))
+        for code, description in rows:
+            sic_names.setdefault(code, description)
+    return names, sic_names
+
+
+def value_labels(name: str, values) -> dict[str, str]:
+    """`value_label` of many values of one facet or filter, their names read in bulk."""
+    values = list(dict.fromkeys(values))
+    names, sic_names = _names(ciks=values if name in ("company", "cik") else (),
+                              sic_codes=values if name == "sic" else ())
+    return {v: value_label(name, v, names=names, sic_names=sic_names) for v in values}
 
 
 def value_label(name: str, value: str, names=None, sic_names=None) -> str:

@@ -147,9 +147,10 @@ def _facet_links(request, req, facet):
     # A chosen value that finds nothing with the other filters is still shown, to be
     # taken away here too.
     listed = {link["value"] for link in links}
-    for normal in dict.fromkeys(n for _raw, n in applied if n not in listed):
+    unlisted = sr.value_labels(param, [n for _raw, n in applied if n not in listed])
+    for normal, label in unlisted.items():
         rest = [raw for raw, n in applied if n != normal]
-        links.append({"value": normal, "label": sr.value_label(param, normal), "count": 0,
+        links.append({"value": normal, "label": label, "count": 0,
                       "url": _with(request, **{param: rest or None, "page": None}),
                       "selected": True})
     # The chosen values first, then the commonest; the rest behind "more".
@@ -166,15 +167,17 @@ def _active_filters(request, req):
     for name in ("form", "category", "doc_type", "company", "cik", "year", "sic",
                  "state_inc", "state_loc", "item", "range", "filed_from", "filed_to"):
         applied = req.applied.get(name, [])
-        for normal in dict.fromkeys(n for _raw, n in applied):
+        normals = list(dict.fromkeys(n for _raw, n in applied))
+        if name == "range":
+            labels = {n: RANGES[n][0] for n in normals}
+        elif name == "category":
+            labels = {n: CATEGORY_BY_SLUG[n].label for n in normals}
+        else:
+            labels = sr.value_labels(name, normals)  # names read in one query
+        for normal in normals:
             rest = [raw for raw, n in applied if n != normal]
             changes = {name: rest or None, "page": None}
-            if name == "range":
-                label = RANGES[normal][0]
-            elif name == "category":
-                label = CATEGORY_BY_SLUG[normal].label
-            else:
-                label = sr.value_label(name, normal)
+            label = labels[normal]
             active.append({"name": FILTER_LABELS[name], "value": label,
                            "url": _with(request, **changes)})
     return active

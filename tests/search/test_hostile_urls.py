@@ -206,3 +206,23 @@ def test_parentheses_past_the_depth_limit_are_read_as_spaces(api, corpus):
     shallow = "(" * 30 + "macintosh OR (shareholder revenue" + ")" * 31
     assert parse(shallow).text() == parse("macintosh OR (shareholder revenue)").text()
     assert not any("deep" in m for m in parse(shallow).messages)
+
+
+def test_many_cik_and_sic_values_are_named_in_a_few_queries(
+        client, corpus, django_assert_max_num_queries):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    def url(n):
+        ciks = "&".join(f"cik={320193 + i}" for i in range(n))
+        sics = "&".join(f"sic={3571 + i}" for i in range(n))
+        return f"/search/?q=revenue&{ciks}&{sics}"
+
+    with CaptureQueriesContext(db) as one:
+        assert client.get(url(1)).status_code == 200
+    # Each value was named by a query of its own (132 queries for 100 values); now the
+    # chips and the facets' chosen values not counted name all of a filter's at once.
+    with django_assert_max_num_queries(len(one.captured_queries) + 4):
+        response = client.get(url(MAX_VALUES))
+    html = response.content.decode()
+    assert "CIK 320194" in html and "Company: Apple" in html
