@@ -135,6 +135,7 @@ def parse(text: str) -> ParsedQuery:
         flat = text.replace("(", " ").replace(")", " ")
         groups = _cnf(_Parser(flat, []).tree())
     seen = set()
+    dropped = False  # a group left out for a reason a message gives
     for group in groups:
         group = list({c.text(): c for c in group}.values())
         key = frozenset(c.text() for c in group)
@@ -147,14 +148,20 @@ def parse(text: str) -> ParsedQuery:
         elif not negative:
             parsed.groups.append(group)
         elif len(negative) == len(group):  # -(a b): not all of them
+            dropped = True
             _say(parsed.messages,
                  "A minus before a group of several terms (as in -(a b)) cannot be searched: "
                  + " ".join(c.text()[1:] for c in group) + " was not excluded.")
         else:  # a OR -b: dropping the group leaves what ignoring -b means, (a OR ...)
+            dropped = True
             _say(parsed.messages,
                  "An excluded term cannot be one of several alternatives (OR): "
                  + ", ".join(c.text() for c in negative) + " was ignored.")
-    if text.strip() and parsed.is_empty:
+    if text.strip() and parsed.is_empty and dropped:
+        parsed.no_terms = True  # the query has words; the messages above say why not used
+        parsed.messages.append("No other term was left to search for, so nothing was "
+                               "searched.")
+    elif text.strip() and parsed.is_empty:
         parsed.no_terms = True
         parsed.messages.append(
             f"“{text.strip()[:80]}” has no words to search for (a word is letters or "

@@ -223,6 +223,18 @@ def test_input_without_terms_says_so_and_lists_nothing(client, api, q):
     assert len(rows) == 1  # the header only
 
 
+@pytest.mark.parametrize("q", ["NOT (revenue macintosh)", "-(revenue macintosh)"])
+def test_a_dropped_group_is_not_called_a_query_without_words(client, api, q):
+    data = api(q=q)
+    assert data["total"] == 0 and data["results"] == []
+    assert any("cannot be searched: revenue macintosh was not excluded" in m
+               for m in data["messages"]), data["messages"]
+    assert not any("has no words" in m for m in data["messages"]), data["messages"]
+    assert any("No other term was left" in m for m in data["messages"])
+    html = client.get("/search/", {"q": q}).content.decode()
+    assert "has no words" not in html and "No other term was left" in html
+
+
 def test_unknown_field_prefix_names_the_known_fields(api, corpus):
     data = api(q="x:revenue")
     assert any("x: is not a field" in m and "form:, cik:, company: and type:" in m
