@@ -122,8 +122,11 @@ MAX_TOTAL_VALUES = 100  # values of all the multi-valued filters together
 MAX_VALUE_CHARS = 64
 # The multi-valued filters, in the order the overall cap takes their values. `cik` and
 # `year` are what the company and year facets select (several at once: OR).
-MULTI_VALUED = ("form", "category", "doc_type", "cik", "year", "sic", "state_inc",
-                "state_loc", "item")
+# Each maps to the SearchRequest attribute holding its values (from_query and without()).
+ATTRIBUTES = {"form": "forms", "category": "categories", "doc_type": "doc_types",
+              "cik": "ciks", "year": "years", "sic": "sic", "state_inc": "state_inc",
+              "state_loc": "state_loc", "item": "items"}
+MULTI_VALUED = tuple(ATTRIBUTES)
 # The single-valued parameters links repeat, and how much of each (the query is cut
 # where the query language cuts it).
 SINGLE_VALUED = {"q": 1000, "company": 200, "filed_from": 32, "filed_to": 32, "range": 16,
@@ -223,9 +226,9 @@ class SearchRequest:
     def without(self, name: str) -> SearchRequest:
         """A copy with one multi-valued filter (a parameter name) cleared: what a facet
         of that filter counts over, so that its other values can be added (OR)."""
-        attribute = {"form": "forms", "doc_type": "doc_types", "cik": "ciks", "year": "years",
-                     "item": "items"}.get(name, name)
+        attribute = ATTRIBUTES[name]
         copy = dataclasses.replace(self, messages=[], applied={})
+        assert hasattr(copy, attribute), attribute
         setattr(copy, attribute, [])
         return copy
 
@@ -244,17 +247,8 @@ class SearchRequest:
                     continue
                 kept.append((value, normal))
             req.applied[name] = kept
-        read = {name: list(dict.fromkeys(n for _, n in pairs))
-                for name, pairs in req.applied.items()}
-        req.forms = read["form"]
-        req.categories = read["category"]
-        req.doc_types = read["doc_type"]
-        req.ciks = read["cik"]
-        req.years = read["year"]
-        req.sic = read["sic"]
-        req.state_inc = read["state_inc"]
-        req.state_loc = read["state_loc"]
-        req.items = read["item"]
+        for name, pairs in req.applied.items():
+            setattr(req, ATTRIBUTES[name], list(dict.fromkeys(n for _, n in pairs)))
         req.company = (params.get("company") or "").strip()[:SINGLE_VALUED["company"]]
         if req.company:
             req.applied["company"] = [(req.company, req.company)]

@@ -2,6 +2,7 @@
 its filter finds, several values of a facet are ORed and facets ANDed, chips show only
 the filters in force with the labels people read, EDGAR's form categories, states and
 countries by name, date presets. On the package's real corpus, with each engine."""
+import dataclasses
 import datetime
 import re
 
@@ -266,3 +267,27 @@ def test_a_search_counts_just_the_facets_it_is_asked_for(corpus, view):
     assert every["form"] and every["doc_type"] and set(every) == set(FACETS)
     assert facets(("doc_type", "form")) == {"form": every["form"], "doc_type": every["doc_type"]}
     assert facets(False) == {}
+
+
+def test_without_clears_exactly_the_filter_named():
+    from search.filters import MULTI_VALUED
+
+    query = QueryDict(mutable=True)
+    samples = {"form": "10-K", "category": "annual", "doc_type": "EX-10", "cik": "320193",
+               "year": "2020", "sic": "3571", "state_inc": "DE", "state_loc": "CA",
+               "item": "2.02"}
+    assert set(samples) == set(MULTI_VALUED)
+    for name, value in samples.items():
+        query.setlist(name, [value])
+    req = SearchRequest.from_query(query)
+    full = {f.name: getattr(req, f.name) for f in dataclasses.fields(req)
+            if f.name not in ("messages", "applied")}
+    assert not req.messages, req.messages
+    for name in MULTI_VALUED:
+        copy = req.without(name)
+        left = {f.name: getattr(copy, f.name) for f in dataclasses.fields(copy)
+                if f.name not in ("messages", "applied")}
+        cleared = [k for k in full if full[k] != left[k]]
+        assert len(cleared) == 1 and left[cleared[0]] == [], (name, cleared)
+    with pytest.raises(KeyError):
+        req.without("company")  # not a multi-valued filter
