@@ -124,7 +124,7 @@ def count(html: str, pattern: re.Pattern | None) -> int:
     if hasattr(pattern, "near"):
         # A proximity pattern pairs words within one text, as highlight() meets them,
         # and decides a text's words in one pass: each text is read once.
-        return _count_near(_ANY_TAG.sub(_NODE_BREAK, text), pattern)
+        return _count_near(text, pattern)
     found = in_tags = 0
     position = known = 0  # whether text[known] is inside a tag: in_tag
     in_tag = False
@@ -163,8 +163,10 @@ def _decoded(m: re.Match) -> str:
     return _REFERENCES[m.group(0)]
 
 
-# Stands for a tag between two text nodes: not a word character, so a word at either
-# side still ends there; a match holding it crosses nodes, which highlight() never marks.
+# Stands for a tag between two text nodes in the scan of a plain regex: not a word
+# character, so a word at either side still ends there; a match holding it crosses nodes,
+# which highlight() never marks. (A proximity pattern is given each text alone instead,
+# so search.query's NODE_BREAK never has to agree with it.)
 _NODE_BREAK = "\x00"
 _ANY_TAG = re.compile(r"<[^<>]*>")
 
@@ -189,10 +191,10 @@ def _count_in_text_nodes(text: str, pattern: re.Pattern) -> int:
 
 
 def _count_near(text: str, pattern) -> int:
-    """count() for a proximity pattern (search.query.NearPattern), on text whose tags
-    are NODE_BREAKs: each text searched alone, as highlight() searches it."""
+    """count() for a proximity pattern (search.query.NearPattern): each text between
+    tags searched alone, as highlight() searches it."""
     found = 0
-    for node in text.split(_NODE_BREAK):
+    for node in _ANY_TAG.split(text):
         for m in pattern.finditer(node):
             if m.end() > m.start():
                 found += 1

@@ -20,6 +20,7 @@ from filings.items import ITEM_TITLES, LEGACY_ITEM_TITLES
 from filings.models import Company, Document
 from search import backends
 from search.backends.base import FACET_SIZE, SNIPPETS_PER_FILING  # noqa: F401 - re-exported
+from search.filters import FILTER_LABELS
 from search.query import ParsedQuery, parse, pattern_for
 from search.snippets import snippet
 
@@ -186,9 +187,9 @@ def iter_results(req):
     )
 
 
-_FACET_LABELS = {"form": "Form type", "company": "Company", "year": "Year filed",
-                 "doc_type": "Document type", "state_loc": "Located in",
-                 "state_inc": "Incorporated in", "sic": "Industry (SIC)", "item": "8-K item"}
+# The facets, in the page's order. Each is labelled as the filter its values select
+# (search.filters.FILTER_LABELS): a count and its chip read alike.
+FACET_NAMES = ("form", "company", "year", "doc_type", "state_loc", "state_inc", "sic", "item")
 # The filter parameter each facet's values select (search.filters).
 FACET_PARAMS = {"company": "cik"}
 
@@ -199,7 +200,7 @@ def _other_values(backend, parsed: ParsedQuery, req) -> dict[str, list[tuple[str
     facets), and each count is what that value alone, with every other filter, finds.
     One count per such facet (without the results' page)."""
     counts = {}
-    for name in _FACET_LABELS:
+    for name in FACET_NAMES:
         param = FACET_PARAMS.get(name, name)
         if not req.applied.get(param):
             continue
@@ -217,12 +218,12 @@ def facets(counts: dict[str, list[tuple[str, int]]]) -> list[Facet]:
     names, sic_names = _names(ciks=[v for v, _ in counts.get("company", [])],
                               sic_codes=[v for v, _ in counts.get("sic", [])])
     result = []
-    for name in _FACET_LABELS:
+    for name in FACET_NAMES:
         values = counts.get(name) or []
         labelled = [(v, value_label(name, v, names=names, sic_names=sic_names), n)
                     for v, n in values]
         if labelled:
-            result.append(Facet(name, _FACET_LABELS[name], labelled))
+            result.append(Facet(name, FILTER_LABELS[FACET_PARAMS.get(name, name)], labelled))
     return result
 
 

@@ -256,3 +256,16 @@ def test_company_suggestions_and_results_page(client, corpus):
     assert page.status_code == 200 and b"Apple Inc." in page.content
     assert client.get("/companies/", {"q": "320193"}).status_code == 302
     assert client.get("/api/companies", {"q": ""}).json()["results"] == []
+
+
+@pytest.mark.django_db
+def test_a_facet_is_labelled_as_the_filter_its_values_select():
+    from search.filters import FILTER_LABELS
+    from search.results import FACET_NAMES, FACET_PARAMS, facets
+
+    counts = {name: [("1", 1)] for name in FACET_NAMES}
+    labelled = {f.name: f.label for f in facets(counts)}
+    assert labelled.keys() == set(FACET_NAMES)
+    for name, label in labelled.items():
+        assert label == FILTER_LABELS[FACET_PARAMS.get(name, name)], name
+    assert labelled["sic"] == "SIC code"  # the filter box's label, the chip's, the count's
