@@ -10,7 +10,7 @@ from filings.models import Document, Filing
 from search import backends
 from search.backends import postgres
 from search.filters import SearchRequest
-from search.query import parse
+from search.query import highlight_pattern, parse
 from search.results import effective_sort
 from tests.conftest import corpus_file
 from tests.search.conftest import each_backend
@@ -196,6 +196,18 @@ def test_a_phrase_across_a_chunk_boundary_is_found(on_postgres, ingest_paths):
     accession = long_filing(ingest_paths, text)
     answers = found_by(f'"{phrase}"', accession)
     assert answers["postgres"] == answers["whoosh"] == {(accession, 1)}
+
+
+def test_words_apart_by_a_run_of_spaces_are_near_and_highlighted(on_postgres, ingest_paths):
+    # A plain-text EDGAR table pads its columns with spaces: the engines count words, and
+    # so does the highlighting of a proximity clause.
+    text = "Granted stock" + " " * 200 + "option awards; a lone stock " + "x " * 20 + "option"
+    accession = long_filing(ingest_paths, text)
+    answers = found_by('"stock option"~1', accession)
+    assert answers["postgres"] == answers["whoosh"] == {(accession, 1)}
+    pattern = highlight_pattern('"stock option"~1')
+    assert [m.group() for m in pattern.finditer(text)] == ["stock", "option"]
+    assert [m.start() for m in pattern.finditer(text)] == [8, 213]
 
 
 def test_a_phrase_longer_than_the_overlap_is_confirmed_from_positions(on_postgres,
