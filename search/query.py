@@ -477,8 +477,9 @@ class NearPattern:
 
     Distances are counted in words, as the engines count them (a run of spaces is no
     distance). Each text is read once: the clause words' occurrences are found by one
-    regex scan, numbered by the words between them, and decided together, so the work
-    is linear in the text however many words and how large a slop the query has."""
+    regex scan, numbered by the words between them, and decided together (whether the
+    text holds a span of the clause: `_clause_found`), so the work grows with the text,
+    not with the number of occurrences times the slop."""
 
     def __init__(self, base: re.Pattern, near: tuple, free: re.Pattern | None):
         self.base = base
@@ -531,8 +532,9 @@ class NearPattern:
 
     def _qualifying(self, string: str, start: int, end: int) -> set[int]:
         """The offsets of the clause words in string[start:end] that stand near the
-        clause's other words: every other word of the clause within the reach of a
-        span (slop x (words - 1) words; for two words the slop, the engines' test)."""
+        clause's other words: when the text holds a span of the clause (as the engines
+        decide), every word with each other word of the clause within the reach of a
+        span (slop x (words - 1) words; for two words the slop: exactly the pairs)."""
         occurrences = []  # (word number, offset, word)
         by_word: dict[str, list[int]] = {}
         number, last = 0, start
@@ -549,13 +551,12 @@ class NearPattern:
             lists = [by_word.get(t) for t in terms]
             if not all(lists):
                 continue
-            # Two words: the engines' test, linear. More: spans_near over a whole text
-            # builds every partial span (a 10-word ~100 clause took 5 s on 200 KB), so
-            # the words are kept whose clause's other words all stand within a span's
-            # reach: every word of a matching span, and never a lone one.
-            if len(terms) == 2 and not spans_near(lists, slop, False, 1):
-                continue
+            # The words kept are those whose clause's other words all stand within a
+            # span's reach: every word of a matching span, and never a lone one; for two
+            # words, exactly the engines' pairs.
             reach = slop * (len(terms) - 1)
+            if not _clause_found(lists, slop, reach):
+                continue
             distinct = set(terms)
             near_all = _covered(number, [by_word[t] for t in distinct], reach)
             for at, offset, word in occurrences:
@@ -565,6 +566,62 @@ class NearPattern:
                     continue
                 qualified.add(offset)
         return qualified
+
+
+# Positions of one window spans_near may be run on: past this a window in which no span
+# was found directly is taken as holding one (a bound on the work, never reached by the
+# filings tried: spans_near builds every partial span, and a window of a dense text of
+# 1,000 positions of a 17-word clause ~100 takes 0.7 s).
+_GATE_POSITIONS = 4000
+
+
+def _clause_found(lists: list[list[int]], slop: int, reach: int) -> bool:
+    """Whether the text holds a span of the clause, as the engines decide (spans_near),
+    looked for around the rarest word and stopping at the first found. A span is at most
+    `reach` words wide, so one holding the rarest word's occurrence q' lies in
+    [q' - reach, q' + reach]: one window [q - reach, q + 2 reach] serves every q' up to
+    q + reach, and the windows hold each position at most three times. In each, a span
+    built word by word from the nearest occurrences is looked for first (it is found at
+    once in a dense text, where spans_near is slowest); spans_near decides the rest."""
+    if len(lists) == 2:
+        return spans_near(lists, slop, False, 1)  # linear for two words
+    rarest = min(lists, key=len)
+    served = -1
+    for q in rarest:
+        if q <= served:
+            continue
+        served = q + reach
+        low, high = q - reach, q + 2 * reach
+        window = [p[bisect.bisect_left(p, low):bisect.bisect_right(p, high)] for p in lists]
+        if not all(window):
+            continue
+        if _nearest_chain(window, slop):
+            return True
+        if sum(map(len, window)) > _GATE_POSITIONS or spans_near(window, slop, False, 1):
+            return True
+    return False
+
+
+def _nearest_chain(lists: list[list[int]], slop: int) -> bool:
+    """A span of spans_near's kind (each next word outside the span so far, within `slop`
+    of it), built from each occurrence of the first word by taking the nearest
+    occurrence of each next word: True is a span found; False proves nothing."""
+    for first in lists[0]:
+        start = end = first
+        for positions in lists[1:]:
+            i = bisect.bisect_left(positions, start)
+            before = start - positions[i - 1] if i else slop + 1
+            j = bisect.bisect_right(positions, end)
+            after = positions[j] - end if j < len(positions) else slop + 1
+            if min(before, after) > slop:
+                break
+            if before <= after:
+                start -= before
+            else:
+                end += after
+        else:
+            return True
+    return False
 
 
 def _covered(size: int, position_lists: list[list[int]], reach: int) -> list[int]:

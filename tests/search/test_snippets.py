@@ -77,3 +77,37 @@ def test_proximity_counts_words_not_characters():
     assert [m.start() for m in pattern.finditer(text)] == [0, 205]
     html = snippet(text, pattern)
     assert html.count("<mark>") == 2 and "lone stock" in html
+
+
+def test_a_proximity_clause_is_found_in_a_text_as_spans_near_finds_it():
+    # The highlighter's search by windows (and its nearest-occurrence chain) against
+    # spans_near over the whole text, which the engines run, on random word positions.
+    import random
+
+    from search.positions import spans_near
+    from search.query import _clause_found, _nearest_chain
+
+    rng = random.Random(8)
+    found = 0
+    for _ in range(3000):
+        words, slop = rng.randint(3, 5), rng.randint(1, 6)
+        size = rng.randint(5, 120)
+        owner = [rng.randrange(words + 3) for _ in range(size)]  # 3 other words
+        lists = [[i for i, w in enumerate(owner) if w == k] for k in range(words)]
+        if not all(lists):
+            continue
+        expected = spans_near(lists, slop, False, 1)
+        assert _clause_found(lists, slop, slop * (words - 1)) == expected, (lists, slop)
+        if _nearest_chain(lists, slop):
+            assert expected, (lists, slop)
+        found += expected
+    assert 100 < found < 2500  # both answers were tried
+
+
+def test_words_of_a_longer_clause_are_marked_only_where_the_text_holds_it():
+    pattern = highlight_pattern('"alpha beta gamma"~1')
+    # Every word within the clause's reach of the others, but no span: alpha-beta are
+    # two apart, and spans_near chains the words in the clause's order.
+    assert [m.group() for m in pattern.finditer("alpha gamma beta")] == []
+    assert [m.group() for m in pattern.finditer("alpha beta gamma")] == [
+        "alpha", "beta", "gamma"]
