@@ -4,18 +4,55 @@ exact confirmation), so "a b"~N means the same on both. Positions are ascending 
 """
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left
+from contextlib import contextmanager
+
+# Partial spans one search may build (a clause of three or more words): each costs a
+# scan of up to 2 x slop positions. Common words within a wide slop build millions per
+# document ("the of and to company"~100: minutes for one search), so a search past this
+# is refused rather than left to hold a worker.
+MAX_SPANS = 2_000_000
+
+
+class TooBroad(Exception):
+    """A search's proximity clauses need more work than MAX_SPANS to decide."""
+
+
+_budget = threading.local()
+
+
+@contextmanager
+def budget(spans: int | None = None):
+    """Within this block, `spans_near` raises TooBroad once it has built `spans` (by
+    default MAX_SPANS) partial spans in all, on this thread; outside, it is unbounded."""
+    previous = getattr(_budget, "left", None)
+    _budget.left = MAX_SPANS if spans is None else spans
+    try:
+        yield
+    finally:
+        _budget.left = previous
+
+
+def _spend(spans: int) -> None:
+    left = getattr(_budget, "left", None)
+    if left is not None:
+        left -= spans
+        _budget.left = left
+        if left < 0:
+            raise TooBroad
 
 
 def spans_near(positions: list[list[int]], slop: int, ordered: bool, mindist: int) -> bool:
     """whoosh.query.spans.SpanNear2Matcher._get_spans, on (start, end) tuples: whether
     the words' spans chain, each within `slop` (and at least `mindist`) of the span so
-    far."""
+    far. Within a `budget`, raises TooBroad when the spans built pass it."""
     if len(positions) == 2:
         return pair_near(positions[0], positions[1], slop, ordered, mindist)
     aspans = [(p, p) for p in positions[0]]
     last = len(positions) - 1
     for i, bpositions in enumerate(positions[1:], 1):
+        _spend(len(aspans))
         spans = set()
         for start, end in aspans:
             j = bisect_left(bpositions, start if ordered else max(0, start - slop))

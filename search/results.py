@@ -18,7 +18,7 @@ from django.urls import reverse
 from filings import locations
 from filings.items import ITEM_TITLES, LEGACY_ITEM_TITLES
 from filings.models import Company, Document
-from search import backends
+from search import backends, positions
 from search.backends.base import FACET_SIZE, SNIPPETS_PER_FILING  # noqa: F401 - re-exported
 from search.filters import FILTER_LABELS
 from search.query import ParsedQuery, parse, pattern_for
@@ -138,6 +138,10 @@ class PageNotFound(Exception):
         self.page, self.last = page, last
 
 
+TOO_BROAD = ("This proximity search is too broad to decide: its words are too common, or too "
+             "many, for the distance asked. Use fewer or rarer words, or a smaller distance.")
+
+
 def effective_sort(req, parsed: ParsedQuery) -> str:
     """Relevance needs words to rank by: a search of filters or field prefixes alone
     lists newest first."""
@@ -156,10 +160,17 @@ def run(req, with_facets=True) -> Results:
         results.seconds = time.perf_counter() - started
         return results
     backend = backends.get()
-    found = backend.search(
-        parsed, req, sort=effective_sort(req, parsed), view=req.view, page=req.page,
-        per_page=req.per_page, facets=with_facets,
-    )
+    try:
+        with positions.budget():
+            found = backend.search(
+                parsed, req, sort=effective_sort(req, parsed), view=req.view, page=req.page,
+                per_page=req.per_page, facets=with_facets,
+            )
+            other_values = _other_values(backend, parsed, req) if with_facets else {}
+    except positions.TooBroad:
+        results.messages.append(TOO_BROAD)
+        results.seconds = time.perf_counter() - started
+        return results
     results.messages += found.messages
     results.documents, results.filings = found.documents, found.filings
     results.total = found.filings if req.grouped else found.documents
@@ -167,7 +178,7 @@ def run(req, with_facets=True) -> Results:
         raise PageNotFound(req.page, results.pages)
     if with_facets:
         counts = dict(found.facets)
-        counts.update(_other_values(backend, parsed, req))
+        counts.update(other_values)
         results.facets = facets(counts)
     results.items = found.items
     attach_snippets(results.items, parsed)
@@ -182,9 +193,18 @@ def iter_results(req):
     parsed = parse(req.q)
     if parsed.no_terms:
         return
-    yield from backends.get().iter_results(
-        parsed, req, sort=effective_sort(req, parsed), view=req.view
-    )
+    try:
+        with positions.budget():
+            # The engines decide every match before the first result comes out.
+            results = backends.get().iter_results(
+                parsed, req, sort=effective_sort(req, parsed), view=req.view
+            )
+            first = next(results, None)
+    except positions.TooBroad:
+        return
+    if first is not None:
+        yield first
+        yield from results
 
 
 # The facets, in the page's order. Each is labelled as the filter its values select
