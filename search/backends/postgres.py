@@ -58,6 +58,7 @@ OVERLAP = 512  # words shared by neighbouring chunks: the longest phrase they de
 WORDS_BYTES = 900_000  # an entry's `words` vector past this: decided from its chunks
 TF_CAP = 32  # frequencies past this add little to BM25 and only cost bytes to read
 BUCKETS = 16  # search_tf rows per entry
+CONFIRM_BATCH = 200  # candidates whose positions are read at once to confirm a clause
 LONG_WORD = 400  # bytes: a longer word is stored as a surrogate (tsvector words < 2 KB)
 EVERY_SPAN = 2**31 - 1  # an entry in one chunk decides phrases of any length
 K1, B = 1.2, 0.75  # BM25, as Whoosh's BM25F defaults
@@ -334,21 +335,23 @@ class _Translation:
         sql, params = _all(conditions, " AND ", "TRUE")
         self.cursor.execute(f"SELECT e.id FROM search_entry e WHERE {sql}", params)
         candidates = [row[0] for row in self.cursor.fetchall()]
-        if not candidates:
-            return []
-        positions = _positions(self.cursor, candidates, field, [lexeme(w) for w in c.words])
         found = []
-        for entry_id in candidates:
-            where = positions.get(entry_id, {})
-            lists = [where.get(lexeme(w), []) for w in c.words]
-            if not all(lists):
-                continue
-            if c.kind == "phrase":
-                holds = _consecutive(lists)
-            else:
-                holds = spans_near(lists, c.slop, False, 1)
-            if holds:
-                found.append(entry_id)
+        # A batch of candidates' positions at a time: memory stays bounded, and a search
+        # too broad to decide (search.positions.budget) stops after one batch's reading.
+        for start in range(0, len(candidates), CONFIRM_BATCH):
+            batch = candidates[start : start + CONFIRM_BATCH]
+            positions = _positions(self.cursor, batch, field, [lexeme(w) for w in c.words])
+            for entry_id in batch:
+                where = positions.get(entry_id, {})
+                lists = [where.get(lexeme(w), []) for w in c.words]
+                if not all(lists):
+                    continue
+                if c.kind == "phrase":
+                    holds = _consecutive(lists)
+                else:
+                    holds = spans_near(lists, c.slop, False, 1)
+                if holds:
+                    found.append(entry_id)
         return found
 
     # --- The filters --------------------------------------------------------------------

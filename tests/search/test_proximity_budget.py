@@ -48,3 +48,16 @@ def test_a_too_broad_export_is_empty_not_broken(client, corpus, monkeypatch):
     assert response.status_code == 200
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert len(lines) == 1  # the header alone
+
+
+def test_postgres_confirms_candidates_a_batch_at_a_time_to_the_same_answer(api, monkeypatch,
+                                                                          settings):
+    from search.backends import postgres
+
+    if settings.SEARCH_BACKEND != "postgres":
+        pytest.skip("about the PostgreSQL engine")
+    queries = ['"the company"~3', '"stock option plan"~4', '"results of operations"']
+    whole = [api(q=q, view="documents")["total"] for q in queries]
+    monkeypatch.setattr(postgres, "CONFIRM_BATCH", 1)
+    assert [api(q=q, view="documents")["total"] for q in queries] == whole
+    assert all(whole)
