@@ -37,7 +37,7 @@ PAGE_SIZES = (10, 20, 50, 100)  # the page-size choice on the results page
 def results(request):
     req = SearchRequest.from_query(request.GET)
     context = {"req": req, "q": req.q, "categories": CATEGORIES, "ranges": RANGES,
-               "sorts": SORTS, "views": VIEWS}
+               "sorts": SORTS, "views": VIEWS, "clear_url": _cleared(request)}
     if not req.q and not req.has_filters:
         return render(request, "search/results.html", context)
     accession = _accession(req.q)
@@ -79,6 +79,16 @@ def results(request):
         qparam=_q_param(request),
     )
     return render(request, "search/results.html", context)
+
+
+# What "Clear all" keeps: the words and how the results are shown, not what filters them.
+_KEPT_BY_CLEAR = ("q", "view", "sort", "per_page")
+
+
+def _cleared(request) -> str:
+    params = _params(request)
+    kept = {name: params[name] for name in _KEPT_BY_CLEAR if params.get(name)}
+    return reverse("search:results") + (_qs_only(**kept) if kept else "")
 
 
 def _add_film_numbers(items):

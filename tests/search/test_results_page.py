@@ -76,3 +76,16 @@ def test_a_location_code_edgar_lacks_is_shown_as_written_and_escaped():
     rendered = Template("{% load filings_tags %}{{ code|location }}").render(
         Context({"code": "<b>"}))
     assert rendered == "&lt;b&gt;"
+
+
+def test_clear_all_drops_the_filters_and_keeps_the_words_view_sort_and_page_size(client, corpus):
+    import html
+    import re
+
+    page = client.get("/search/", {"q": "revenue", "form": "10-Q", "state_inc": "CA",
+                                   "view": "documents", "sort": "newest", "per_page": "50",
+                                   "page": "1"}).content.decode()
+    href = html.unescape(re.search(r'class="button filter-form__clear" href="([^"]*)"', page)[1])
+    assert href == "/search/?q=revenue&view=documents&sort=newest&per_page=50"
+    page = client.get("/search/", {"form": "8-K"}).content.decode()
+    assert 'class="button filter-form__clear" href="/search/"' in page
