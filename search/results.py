@@ -224,10 +224,8 @@ def _other_values(backend, parsed: ParsedQuery, req) -> dict[str, list[tuple[str
         param = FACET_PARAMS.get(name, name)
         if not req.applied.get(param):
             continue
-        others = req.without(param)
-        found = backend.search(parsed, others, sort="newest", view=req.view, page=1,
-                               per_page=1, facets=(name,))
-        counts[name] = found.facets.get(name, [])
+        found = backend.facet_counts(parsed, req.without(param), view=req.view, names=(name,))
+        counts[name] = found.get(name, [])
     return counts
 
 

@@ -122,6 +122,13 @@ class SearchBackend:
         its best document ranks."""
         raise NotImplementedError
 
+    def facet_counts(self, parsed: ParsedQuery, filters: SearchRequest, *, view: str,
+                     names: Collection[str]) -> dict[str, list[tuple[str, int]]]:
+        """The named facets of the search alone (no page, no ranking), as `search()`
+        counts them. An engine may do it for less than a whole search."""
+        return self.search(parsed, filters, sort="newest", view=view, page=1, per_page=1,
+                           facets=names).facets
+
     def iter_results(self, parsed: ParsedQuery, filters: SearchRequest, *, sort: str,
                      view: str, batch: int = 500) -> Iterator[Hit | Group]:
         """Every result of the search, in `search()`'s order, a batch at a time so that

@@ -291,3 +291,21 @@ def test_without_clears_exactly_the_filter_named():
         assert len(cleared) == 1 and left[cleared[0]] == [], (name, cleared)
     with pytest.raises(KeyError):
         req.without("company")  # not a multi-valued filter
+
+
+@pytest.mark.parametrize("view", ["filings", "documents"])
+@pytest.mark.parametrize("query", ["q=revenue", "form=8-K&form=10-Q", "q=stock+OR+shares&year=1997",
+                                   "filed_from=1900-01-01", 'q="results+of+operations"'])
+def test_facet_counts_alone_are_the_searchs_facets(corpus, view, query):
+    from search import backends
+    from search.backends.base import FACETS as ENGINE_FACETS
+    from search.query import parse
+
+    engine = backends.get()
+    req = SearchRequest.from_query(QueryDict(query))
+    parsed = parse(req.q)
+    whole = engine.search(parsed, req, sort="newest", view=view, page=1, per_page=5).facets
+    assert any(whole.values())
+    assert engine.facet_counts(parsed, req, view=view, names=ENGINE_FACETS) == whole
+    assert engine.facet_counts(parsed, req, view=view, names=("doc_type",)) == {
+        "doc_type": whole["doc_type"]}
