@@ -19,7 +19,7 @@ from filings import locations
 from filings.items import ITEM_TITLES, LEGACY_ITEM_TITLES
 from filings.models import Company, Document
 from search import backends, positions
-from search.backends.base import FACET_SIZE, SNIPPETS_PER_FILING  # noqa: F401 - re-exported
+from search.backends.base import FACET_SIZE, FACETS, SNIPPETS_PER_FILING  # noqa: F401 - re-exported
 from search.filters import FILTER_LABELS
 from search.query import ParsedQuery, parse, pattern_for
 from search.snippets import snippet
@@ -209,7 +209,7 @@ def iter_results(req):
 
 # The facets, in the page's order. Each is labelled as the filter its values select
 # (search.filters.FILTER_LABELS): a count and its chip read alike.
-FACET_NAMES = ("form", "company", "year", "doc_type", "state_loc", "state_inc", "sic", "item")
+FACET_NAMES = FACETS
 # The filter parameter each facet's values select (search.filters).
 FACET_PARAMS = {"company": "cik"}
 
@@ -267,22 +267,17 @@ def value_labels(name: str, values) -> dict[str, str]:
     return {v: value_label(name, v, names=names, sic_names=sic_names) for v in values}
 
 
-def value_label(name: str, value: str, names=None, sic_names=None) -> str:
+def value_label(name: str, value: str, names: dict[int, str], sic_names: dict[str, str]) -> str:
     """How a facet or filter value reads on the page (`name`: a facet or a filter
-    parameter)."""
+    parameter), with company names and SIC titles read beforehand (`_names`)."""
     if name in ("company", "cik"):
         if not (value.isascii() and value.isdigit() and len(value) <= 18):
             return value  # a name the company filter searches for
-        if names is None:
-            names = dict(Company.objects.filter(cik=int(value)).values_list("cik", "name"))
         return names.get(int(value), f"CIK {value}")
     if name in ("state_loc", "state_inc"):
         return locations.name(value)
     if name == "sic":
-        if sic_names is None:
-            sic_names = dict(Company.objects.filter(sic_code=value).exclude(sic_description="")
-                             .values_list("sic_code", "sic_description")[:1])
-        description = (sic_names or {}).get(value)
+        description = sic_names.get(value)
         return f"{value} · {description}" if description else value
     if name == "item":
         title = ITEM_TITLES.get(value) or LEGACY_ITEM_TITLES.get(value)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import re
 
 from django.core.paginator import Paginator
 from django.db.models import Case, Value, When
@@ -15,6 +14,7 @@ from django.utils.html import strip_tags
 from django.views.decorators.http import require_GET
 
 from filings.models import Company, Filing
+from filings.views import canonical_accession
 from search import results as sr
 from search.filters import (
     CATEGORIES,
@@ -193,13 +193,9 @@ def _active_filters(request, req):
     return active
 
 
-_ACCESSION = re.compile(r"(\d{10})-?(\d{2})-?(\d{6})")
-
-
 def _accession(q: str) -> str:
     """The accession number a query is, dashed or not ("" when it is not one)."""
-    m = _ACCESSION.fullmatch(q.strip())
-    return f"{m[1]}-{m[2]}-{m[3]}" if m else ""
+    return canonical_accession(q.strip()) or ""
 
 
 def _company_offers(req, found) -> list:

@@ -543,6 +543,20 @@ def _doc_type_facet(grouped: bool) -> str:
             f"FROM ({rows} ORDER BY n DESC, v LIMIT {FACET_SIZE}) f)")
 
 
+def _facet_columns(names: list[str], grouped: bool) -> list[str]:
+    """One SELECT column per facet, counted over `leaders` (one row per filing in the
+    filings view) and `m` (document types): JSON [[value, count], ...]."""
+    return [_doc_type_facet(grouped) if name == "doc_type" else
+            _facet(source, value, order, limit, multi)
+            for name in names
+            for value, order, limit, multi, source in [_FACETS[name]]]
+
+
+def _facet_values(names: list[str], row) -> dict[str, list[tuple[str, int]]]:
+    return {name: [(v, c) for v, c in _json(value)]
+            for name, value in zip(names, row, strict=True)}
+
+
 class PostgresBackend(SearchBackend):
     transactional = True
 
@@ -679,17 +693,14 @@ class PostgresBackend(SearchBackend):
                 ]
             params += [per_page, max(0, (page - 1) * per_page)]
             names = facet_names(facets)
-            columns += [_doc_type_facet(grouped) if n == "doc_type" else
-                        _facet(spec[4], spec[0], spec[1], spec[2], spec[3])
-                        for n, spec in ((n, _FACETS[n]) for n in names)]
+            columns += _facet_columns(names, grouped)
             cursor.execute(
                 "WITH " + ", ".join(ctes) + " SELECT (SELECT count(*) FROM m), "
                 + ", ".join(columns), params)
             row = cursor.fetchone()
             documents, filings, items = row[0], row[1], _json(row[2])
             found = ResultPage(documents=documents, filings=filings, messages=messages)
-            found.facets = {n: [(v, c) for v, c in _json(value)]
-                            for n, value in zip(names, row[3:], strict=True)}
+            found.facets = _facet_values(names, row[3:])
             if grouped:
                 scores = {entry_id: score for _, entry_id, score, _ in items}
                 hits = _hits(cursor, list(scores), scores)
@@ -717,14 +728,10 @@ class PostgresBackend(SearchBackend):
             matches, params = self._matches(cursor, parsed, filters, "newest", [])
             leaders = ("SELECT DISTINCT ON (accession) * FROM m" if grouped
                        else "SELECT * FROM m")
-            columns = [_doc_type_facet(grouped) if n == "doc_type" else
-                       _facet(spec[4], spec[0], spec[1], spec[2], spec[3])
-                       for n, spec in ((n, _FACETS[n]) for n in names)]
             cursor.execute(f"WITH m AS MATERIALIZED ({matches}), leaders AS ({leaders}) "
-                           f"SELECT " + ", ".join(columns), params)
+                           f"SELECT " + ", ".join(_facet_columns(names, grouped)), params)
             row = cursor.fetchone()
-        return {n: [(v, c) for v, c in _json(value)]
-                for n, value in zip(names, row, strict=True)}
+        return _facet_values(names, row)
 
     def iter_results(self, parsed, filters, *, sort, view, batch=500):
         order = _ORDER[sort]
