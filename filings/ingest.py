@@ -36,6 +36,7 @@ from filings.models import (
     FormerName,
     IndexChange,
     Ingestion,
+    InsiderTransaction,
     Kind,
 )
 from filings.pages import compute_breaks
@@ -123,6 +124,8 @@ class Prepared:
     submission: sub.Submission
     documents: list[PreparedDocument]
     sha256: str
+    # Ownership reports' transaction rows (filings.ownership), stored with the documents.
+    transactions: list = field(default_factory=list)
 
 
 def prepare_bytes(data: bytes, name: str) -> list[Prepared]:
@@ -143,7 +146,27 @@ def _prepare_submission(submission: sub.Submission) -> Prepared:
         text, html = _derive(doc, resolve)
         # A very large document is shown a page at a time: cut here, in the worker.
         documents.append(PreparedDocument(doc, text, html, compute_breaks(html)))
-    return Prepared(submission, documents, hashlib.sha256(submission.raw).hexdigest())
+    return Prepared(submission, documents, hashlib.sha256(submission.raw).hexdigest(),
+                    _insider_transactions(submission))
+
+
+def _insider_transactions(submission: sub.Submission) -> list:
+    """The transaction rows of the submission's ownership report XML; an unreadable one
+    is a warning on the filing, not a failed ingest."""
+    from filings import ownership
+
+    rows = []
+    for doc in submission.documents:
+        if doc.kind != sub.XML or not ownership.is_ownership_xml(doc.text):
+            continue
+        try:
+            found = ownership.transactions(doc.text, doc.sequence)
+        except ValueError as exc:
+            label = f"document {doc.sequence} ({doc.filename or doc.type or 'XML'})"
+            submission.warnings.append(f"{label}: insider transactions not read: {exc}")
+            continue
+        rows += found
+    return rows
 
 
 def _derive(doc: sub.Document, resolve) -> tuple[str, str]:
@@ -307,6 +330,11 @@ def _store_filing(filing, prepared, source_name, user, status, written,
         filing.documents.all().delete()
         Document.objects.bulk_create(
             _build_document(filing, p, written) for p in prepared.documents
+        )
+        filing.insider_transactions.all().delete()
+        InsiderTransaction.objects.bulk_create(
+            (InsiderTransaction(filing=filing, **vars(t)) for t in prepared.transactions),
+            batch_size=500,
         )
     Ingestion.objects.update_or_create(
         filing=filing,

@@ -360,6 +360,107 @@ class IndexChange(models.Model):
         return f"index {self.accession_number}"
 
 
+class TickerQuerySet(models.QuerySet):
+    def of_ciks(self, ciks):
+        """{cik: [tickers, the file's first (SEC's main one) first]} for these CIKs."""
+        out = {}
+        for cik, ticker in (self.filter(cik__in=set(ciks)).order_by("cik", "position")
+                            .values_list("cik", "ticker")):
+            out.setdefault(cik, []).append(ticker)
+        return out
+
+
+class Ticker(models.Model):
+    """A trading symbol SEC lists for a CIK (`manage.py load_tickers`). Keyed by CIK, not
+    by company: a ticker of a company not yet ingested is kept, and shows once its
+    filings arrive. A company may have several (share classes); a ticker may move."""
+
+    cik = models.PositiveBigIntegerField("CIK", db_index=True)
+    ticker = models.CharField(max_length=16, db_index=True)  # upper case
+    exchange = models.CharField(max_length=32, blank=True)
+    title = models.CharField(max_length=255, blank=True)  # the name SEC's file gives
+    position = models.PositiveIntegerField(default=0)  # its place in the file
+
+    objects = TickerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cik", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["cik", "ticker"], name="ticker_unique_cik_ticker")
+        ]
+
+    def __str__(self):
+        return f"{self.ticker} ({self.cik})"
+
+
+class InsiderTransactionQuerySet(models.QuerySet):
+    def of_issuer(self, cik):
+        return self.filter(issuer_cik=cik)
+
+    def of_owner(self, cik):
+        return self.filter(owner_cik=cik)
+
+    def with_codes(self, codes):
+        return self.filter(code__in=codes) if codes else self
+
+    def dated(self, start=None, end=None):
+        rows = self
+        if start:
+            rows = rows.filter(transaction_date__gte=start)
+        if end:
+            rows = rows.filter(transaction_date__lte=end)
+        return rows
+
+
+class InsiderTransaction(models.Model):
+    """One transaction row of an ownership report (Forms 3, 4, 5), for one of its
+    reporting owners (a joint report's row is stored once per owner), derived at ingest
+    by `filings.ownership` and replaced with the filing's documents."""
+
+    class Table(models.TextChoices):
+        NON_DERIVATIVE = "non-derivative", "Non-derivative"
+        DERIVATIVE = "derivative", "Derivative"
+
+    filing = models.ForeignKey(
+        Filing, on_delete=models.CASCADE, related_name="insider_transactions"
+    )
+    document_sequence = models.PositiveIntegerField()
+    position = models.PositiveIntegerField()
+    table = models.CharField(max_length=16, choices=Table.choices)
+    owner_cik = models.PositiveBigIntegerField("owner CIK", null=True, blank=True)
+    owner_name = models.CharField(max_length=255, blank=True)
+    issuer_cik = models.PositiveBigIntegerField("issuer CIK", null=True, blank=True)
+    issuer_name = models.CharField(max_length=255, blank=True)
+    trading_symbol = models.CharField(max_length=32, blank=True)
+    security = models.CharField(max_length=255, blank=True)
+    transaction_date = models.DateField(null=True, blank=True)
+    code = models.CharField(max_length=8, blank=True)
+    acquired_disposed = models.CharField("A/D", max_length=1, blank=True)
+    shares = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+    price = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+    owned_after = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+    ownership = models.CharField("direct/indirect", max_length=8, blank=True)
+    nature = models.CharField("nature of indirect ownership", max_length=255, blank=True)
+    footnotes = models.CharField(max_length=255, blank=True)
+
+    objects = InsiderTransactionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-transaction_date", "filing", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["filing", "document_sequence", "position"],
+                                    name="insidertransaction_unique_row")
+        ]
+        indexes = [
+            models.Index(fields=["issuer_cik", "transaction_date"],
+                         name="insider_issuer_date"),
+            models.Index(fields=["owner_cik", "transaction_date"], name="insider_owner_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.owner_name} {self.code} {self.security} ({self.filing_id})"
+
+
 # --- Work done off the request (filings.tasks) ---------------------------------------------
 
 # The order in which outcome counts are shown (PostgreSQL's jsonb keeps no key order).
