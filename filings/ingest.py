@@ -143,7 +143,10 @@ def _prepare_submission(submission: sub.Submission) -> Prepared:
     resolve = _image_resolver(submission)
     documents = []
     for doc in submission.documents:
-        text, html = _derive(doc, resolve)
+        if doc.kind == sub.PDF:
+            text, html = _derive_pdf(doc, submission.warnings)
+        else:
+            text, html = _derive(doc, resolve)
         # A very large document is shown a page at a time: cut here, in the worker.
         documents.append(PreparedDocument(doc, text, html, compute_breaks(html)))
     return Prepared(submission, documents, hashlib.sha256(submission.raw).hexdigest(),
@@ -181,6 +184,21 @@ def _derive(doc: sub.Document, resolve) -> tuple[str, str]:
 
         return extract_text(doc.kind, doc.text), xml_to_html(doc.text)
     return extract_text(doc.kind, doc.text), text_to_html(doc.text)
+
+
+def _derive_pdf(doc: sub.Document, warnings: list[str]) -> tuple[str, str]:
+    """A PDF's text, read within pdftext's time and memory bounds, shown as plain text
+    beside its download. A PDF that cannot be read is a warning on the filing."""
+    from filings import pdftext
+
+    result = pdftext.extract(doc.data or b"")
+    if result.error:
+        label = f"document {doc.sequence} ({doc.filename or doc.type or 'PDF'})"
+        warnings.append(f"{label}: PDF text {'incomplete' if result.text else 'not read'}: "
+                        f"{result.error}")
+    if not result.text:
+        return "", ""
+    return result.text, text_to_html(result.text)
 
 
 def _image_resolver(submission: sub.Submission) -> Callable[[str], str | None]:

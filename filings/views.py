@@ -212,6 +212,12 @@ class DocumentPage:
         return None
 
 
+def _shows_text(document: Document) -> bool:
+    """Textual documents show their display HTML; a PDF shows the text read from it at
+    ingest (when any) beside its download; other binaries only the download."""
+    return not document.is_binary or document.kind == Kind.PDF
+
+
 def document_page(document: Document, number: int = 1, pattern=None) -> DocumentPage:
     """Page `number` (kept within the document) of a textual document's display HTML,
     with `pattern`'s hits marked. Reads that page only, or, to count every page's hits
@@ -351,7 +357,7 @@ def filing_detail(request, accession):
     filing = _filing_or_404(accession)
     documents = _listed_documents(filing)
     primary = documents[0] if documents else None
-    shown = document_page(primary) if primary and not primary.is_binary else None
+    shown = document_page(primary) if primary and _shows_text(primary) else None
     context = _filing_context(filing, documents)
     context.update(
         primary=primary,
@@ -375,7 +381,7 @@ def document_detail(request, accession, sequence):
     q = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
     pattern = highlight.pattern_for(q) if q else None
     number = _page_number(request.GET.get("page"))
-    page = None if document.is_binary else document_page(document, number, pattern)
+    page = document_page(document, number, pattern) if _shows_text(document) else None
     context = _filing_context(filing, documents)
     context.update(
         document=document,

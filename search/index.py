@@ -37,11 +37,12 @@ WORD_PATTERN = r"\w+(\.?\w+)*"
 _WORD = re.compile(r"\w+(?:\.?\w+)*")
 
 # What is indexed: one entry per stored document that has plain text and is meant to be
-# read — HTML, inline XBRL, text, XML forms (Form 4, 13F information tables) and
-# unclassified text. Not indexed: images, PDFs, zips and other binaries (no text), XBRL
-# instances, schemas and linkbases (`EX-101.*`, `.xsd`: machine data whose words would
-# drown real hits), and JSON. Snippets come from `Document.text` in the database.
-INDEXED_KINDS = {"html", "ixbrl", "text", "xml", "other"}
+# read — HTML, inline XBRL, text, XML forms (Form 4, 13F information tables), PDFs (the
+# text read from them at ingest, filings.pdftext) and unclassified text. Not indexed:
+# images, zips and other binaries (no text), XBRL instances, schemas and linkbases
+# (`EX-101.*`, `.xsd`: machine data whose words would drown real hits), and JSON.
+# Snippets come from `Document.text` in the database.
+INDEXED_KINDS = {"html", "ixbrl", "text", "xml", "pdf", "other"}
 DRAIN_BATCH = 500  # filings per engine write while draining
 
 
