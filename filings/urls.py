@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from filings import api, feeds, views
+from filings import api, feeds, insiders, views
 
 app_name = "filings"
 urlpatterns = [
@@ -12,6 +12,9 @@ urlpatterns = [
     path("filings/<str:accession>/files/<path:filename>", views.attachment, name="attachment"),
     path("companies/<str:cik>/", views.company_detail, name="company"),
     path("companies/<str:cik>/feed/", feeds.CompanyFilingsFeed(), name="company-feed"),
+    path("companies/<str:cik>/insiders/", insiders.issuer_transactions, name="insiders"),
+    path("companies/<str:cik>/insiders/as-owner/", insiders.owner_transactions,
+         name="insiders-owner"),
     # EDGAR's own paths: swap sec.gov for this host in any EDGAR link.
     re_path(r"^Archives/edgar/data/(?P<cik>[0-9]+)/?$", views.edgar_company, name="edgar-company"),
     re_path(

@@ -54,3 +54,15 @@ def location(code):
     if label == code.upper():
         return code
     return format_html('<abbr title="{}">{}</abbr>', label, code)
+
+
+@register.filter
+def figure(value):
+    """A stored figure (Decimal) as the forms show it: 4,424 and 402.841, not
+    4424.000000; empty for none."""
+    if value is None:
+        return ""
+    value = value.normalize()
+    if value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{value:,f}"
