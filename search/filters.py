@@ -10,11 +10,15 @@ Every filter is a plain query-string parameter, so a search is its URL:
     company    a company name (current or former) or CIK, any party of the filing
     cik, year  CIKs and years (what the company and year facets pick)
     filed_from, filed_to   ISO dates; range=30d|1y|5y|10y|all presets (back from today)
+    ingested_after, ingested_to   when the filing was stored here (ISO date and time, UTC
+               unless it says; after is exclusive, to inclusive): what saved searches
+               count as new
     sic, state_inc, state_loc, item        SIC code, states (EDGAR code or name:
                filings.locations), 8-K item numbers
 
 Several values of one filter are alternatives (OR); different filters all apply (AND).
-    sort       relevance (default with words), newest (default without), oldest
+    sort       relevance (default with words), newest (default without), oldest,
+               ingested (recently ingested first)
     view       filings (default: results grouped by filing) or documents
     page       1-based
 
@@ -33,6 +37,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from filings import locations
+from search.index import ingested_value
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,8 @@ RANGES = {
     "10y": ("Last 10 years", ("years", 10)),
     "all": ("All dates", None),
 }
-SORTS = {"relevance": "Relevance", "newest": "Newest first", "oldest": "Oldest first"}
+SORTS = {"relevance": "Relevance", "newest": "Newest first", "oldest": "Oldest first",
+         "ingested": "Recently ingested"}
 VIEWS = {"filings": "Filings", "documents": "Documents"}
 PER_PAGE = 20
 MAX_PER_PAGE = 100
@@ -130,6 +136,7 @@ MULTI_VALUED = tuple(ATTRIBUTES)
 # The single-valued parameters links repeat, and how much of each (the query is cut
 # where the query language cuts it).
 SINGLE_VALUED = {"q": 1000, "company": 200, "filed_from": 32, "filed_to": 32, "range": 16,
+                 "ingested_after": 40, "ingested_to": 40,
                  "sort": 16, "view": 16, "page": 12, "per_page": 12}
 # What each filter is called on the page: messages and chips use these, never the
 # parameter names.
@@ -138,6 +145,7 @@ FILTER_LABELS = {
     "company": "Company", "cik": "Company", "year": "Year filed", "sic": "SIC code",
     "state_inc": "Incorporated in", "state_loc": "Located in", "item": "8-K item",
     "filed_from": "Filed from", "filed_to": "Filed to", "range": "Filed",
+    "ingested_after": "Ingested after", "ingested_to": "Ingested up to",
 }
 
 
@@ -175,6 +183,9 @@ class SearchRequest:
     state_inc: list[str] = field(default_factory=list)
     state_loc: list[str] = field(default_factory=list)
     items: list[str] = field(default_factory=list)
+    # Ingest-time bounds as the index holds them (search.index.ingested_value), or "".
+    ingested_after: str = ""
+    ingested_to: str = ""
     sort: str = ""
     view: str = "filings"
     page: int = 1
@@ -193,7 +204,7 @@ class SearchRequest:
         return bool(
             self.forms or self.categories or self.doc_types or self.company or self.ciks
             or self.years or self.filed_from or self.filed_to or self.sic or self.state_inc
-            or self.state_loc or self.items
+            or self.state_loc or self.items or self.ingested_after or self.ingested_to
         )
 
     def form_set(self) -> list[str]:
@@ -270,6 +281,11 @@ class SearchRequest:
             value = getattr(req, name)
             if value and not (name == "filed_from" and "range" in req.applied):
                 req.applied[name] = [(value.isoformat(), value.isoformat())]
+        for name in ("ingested_after", "ingested_to"):
+            value = req._moment(params, name)
+            if value:
+                setattr(req, name, value)
+                req.applied[name] = [(value, value)]
         sort = params.get("sort") or ""
         req.sort = sort if sort in SORTS else ("relevance" if req.q else "newest")
         view = params.get("view") or "filings"
@@ -277,6 +293,22 @@ class SearchRequest:
         req.page = _positive_int(params.get("page"), 1)
         req.per_page = min(_positive_int(params.get("per_page"), PER_PAGE), MAX_PER_PAGE)
         return req
+
+    def _moment(self, params, name) -> str:
+        """An ingest-time bound: an ISO date and time (UTC unless an offset is given;
+        a date alone is its midnight), as the index holds it; "" when absent or bad."""
+        value = (params.get(name) or "").strip()[:SINGLE_VALUED[name]]
+        if not value:
+            return ""
+        try:
+            moment = datetime.datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=datetime.UTC)
+            return ingested_value(moment)
+        except (ValueError, OverflowError):  # not a date; or out of range once in UTC
+            self.messages.append(f"“{FILTER_LABELS[name]}” must be a date and time like "
+                                 f"2024-12-31T09:30:00Z; {value!r} was ignored.")
+            return ""
 
     def _date(self, params, name):
         value = (params.get(name) or "").strip()

@@ -22,6 +22,7 @@ full-text search matches words as typed, phrases must match every word, and
 """
 from __future__ import annotations
 
+import datetime
 import logging
 import re
 from collections.abc import Iterable
@@ -44,6 +45,7 @@ _WORD = re.compile(r"\w+(?:\.?\w+)*")
 # Snippets come from `Document.text` in the database.
 INDEXED_KINDS = {"html", "ixbrl", "text", "xml", "pdf", "other"}
 DRAIN_BATCH = 500  # filings per engine write while draining
+INGESTED_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def words(text: str) -> list[str]:
@@ -97,6 +99,14 @@ def filing_fields(filing) -> dict:
     }
 
 
+def ingested_value(moment) -> str:
+    """An ingest time as the index holds it: UTC to the microsecond, as text that sorts
+    in time order on every engine ("2026-12-01T12:05:27.123456Z"; "" for none)."""
+    if moment is None:
+        return ""
+    return moment.astimezone(datetime.UTC).strftime(INGESTED_FORMAT)
+
+
 def _words(values: Iterable[str]) -> str:
     return " ".join(dict.fromkeys(v.strip().replace(" ", "") for v in values if v and v.strip()))
 
@@ -106,15 +116,24 @@ def entries_for(accessions: Iterable[str]):
     indexable document, or one metadata-only entry (sequence 0, no body) for a filing
     with none, such as a header-only filing, so that searches without words, field
     searches, filters and facets find it. One filing's texts in memory at a time."""
+    from django.db.models import Max
+
     from filings.models import Document, Filing
 
     filings = (
         Filing.objects.filter(accession_number__in=accessions)
         .prefetch_related("parties__company__former_names")
+        # When the filing's latest bytes arrived (see `ingested_value`'s callers).
+        .annotate(last_ingestion=Max("ingestions__created_at"))
         .order_by("accession_number")
     )
     for filing in filings:
         common = filing_fields(filing)
+        # "New" for saved searches and alerts: when the filing was first stored, or when
+        # new bytes for it arrived (a changed or fuller submission: an Ingestion row of
+        # its own). Unchanged re-ingests store nothing and re-derive keeps the
+        # Ingestion's time, so neither makes a filing new again.
+        common["ingested"] = ingested_value(filing.last_ingestion or filing.ingested_at)
         documents = (
             Document.objects.filter(filing=filing)
             .only("pk", "sequence", "type", "filename", "description", "kind", "text")

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 # Sort orders an engine implements. "relevance" is asked for only when the query has
 # words to rank by (`search.results` asks for "newest" otherwise).
-SORTS = ("relevance", "newest", "oldest")
+SORTS = ("relevance", "newest", "oldest", "ingested")
 VIEWS = ("filings", "documents")
 SNIPPETS_PER_FILING = 4  # a Group's best documents, listed on its result
 FACET_SIZE = 30  # values per facet, commonest first (pages show the first few, then "more")
@@ -117,9 +117,9 @@ class SearchBackend:
                facets: bool | Collection[str] = True) -> ResultPage:
         """One page of the entries matching `parsed` and `filters`, ordered by `sort`
         (relevance: best first; newest/oldest: by filing date, then accession, then
-        sequence), as documents or as filings (`view`); exact totals, and the facets
-        when asked (True: all of FACETS; or just the named ones). A filing ranks where
-        its best document ranks."""
+        sequence; ingested: by ingest time, latest first, then as newest), as documents
+        or as filings (`view`); exact totals, and the facets when asked (True: all of
+        FACETS; or just the named ones). A filing ranks where its best document ranks."""
         raise NotImplementedError
 
     def facet_counts(self, parsed: ParsedQuery, filters: SearchRequest, *, view: str,

@@ -168,10 +168,10 @@ _INSERT_ENTRY = """
 INSERT INTO search_entry (
     accession, sequence, document_id, form, doc_type, filename, description, filed, year,
     period, cik, sic, state_inc, state_loc, item, file_number, parties, company_names,
-    length, words, company, complete, span
+    length, words, company, complete, span, ingested
 ) VALUES (
     %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s::text[], %s::text[], %s::text[],
-    %s::text[], %s, %s::jsonb, %s, %s, %s::tsvector, %s::tsvector, %s, %s
+    %s::text[], %s, %s::jsonb, %s, %s, %s::tsvector, %s::tsvector, %s, %s, %s
 ) RETURNING id
 """
 _INSERT_TF = (
@@ -200,7 +200,7 @@ def _write(cursor, entry: dict) -> int:
         entry["state_inc"].split(), entry["state_loc"].split(), entry["item"].split(),
         entry["file_number"], json.dumps(entry["parties"]), entry["company"], len(body),
         body_vector if complete else "", name_vector if complete else "", complete,
-        min(body_span, name_span),
+        min(body_span, name_span), entry["ingested"],
     ])
     entry_id = cursor.fetchone()[0]
     if complete:
@@ -376,6 +376,14 @@ class _Translation:
                 parts.append(("e.filed >= %s", [req.filed_from.isoformat()]))
             if req.filed_to:
                 parts.append(("e.filed <= %s", [req.filed_to.isoformat()]))
+        if req.ingested_after or req.ingested_to:
+            # As Whoosh's range: exclusive after, inclusive to; an entry without a time
+            # (none is written so; the column's default) is in no range.
+            parts.append(("e.ingested <> ''", []))
+            if req.ingested_after:
+                parts.append(("e.ingested > %s", [req.ingested_after]))
+            if req.ingested_to:
+                parts.append(("e.ingested <= %s", [req.ingested_to]))
         if req.years:
             parts.append(("e.year = ANY(%s::text[])", [_storable(req.years)]))
         for column, values in (("cik", req.ciks), ("sic", req.sic), ("state_inc", req.state_inc),
@@ -488,12 +496,14 @@ _ORDER = {
     "relevance": "score DESC, id",
     "newest": "filed DESC, accession DESC, sequence",
     "oldest": "filed, accession, sequence",
+    "ingested": "ingested DESC, filed DESC, accession DESC, sequence",
 }
 _FIELDS = (
     "e.id, e.accession, e.sequence, e.document_id, e.form, e.doc_type, e.filename, "
     "e.description, e.filed, e.period, array_to_string(e.cik, ' '), e.parties::text, "
     "array_to_string(e.sic, ' '), array_to_string(e.state_inc, ' '), "
-    "array_to_string(e.state_loc, ' '), array_to_string(e.item, ' '), e.file_number"
+    "array_to_string(e.state_loc, ' '), array_to_string(e.item, ' '), e.file_number, "
+    "e.ingested"
 )
 
 
@@ -502,13 +512,15 @@ def _hits(cursor, ids: list[int], scores: dict[int, float]) -> dict[int, Hit]:
                    [ids])
     hits = {}
     for (entry_id, accession, sequence, pk, form, doc_type, filename, description, filed,
-         period, cik, parties, sic, state_inc, state_loc, item, file_number) in cursor:
+         period, cik, parties, sic, state_inc, state_loc, item, file_number,
+         ingested) in cursor:
         hits[entry_id] = Hit({
             "id": f"{accession}/{sequence}", "pk": pk, "accession": accession,
             "sequence": sequence, "form": form, "doc_type": doc_type, "filename": filename,
             "description": description, "filed": filed, "period": period, "cik": cik,
             "parties": json.loads(parties), "sic": sic, "state_inc": state_inc,
             "state_loc": state_loc, "item": item, "file_number": file_number,
+            "ingested": ingested,
         }, scores.get(entry_id, 0.0))
     return hits
 
@@ -653,9 +665,9 @@ class PostgresBackend(SearchBackend):
         # from folding it into the outer one, which would compute each twice).
         return (
             f"SELECT id, accession, sequence, filed, form, year, doc_type, cik, state_loc, "
-            f"state_inc, sic, item, ({score})::float8 AS score FROM (SELECT e.id, "
+            f"state_inc, sic, item, ingested, ({score})::float8 AS score FROM (SELECT e.id, "
             f"e.accession, e.sequence, e.filed, e.form, e.year, e.doc_type, e.cik, "
-            f"e.state_loc, e.state_inc, e.sic, e.item, e.length"
+            f"e.state_loc, e.state_inc, e.sic, e.item, e.ingested, e.length"
             f"{frequencies} FROM search_entry e WHERE {condition} OFFSET 0) e",
             params + condition_params,
         )

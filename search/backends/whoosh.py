@@ -35,6 +35,7 @@ from pathlib import Path
 
 from django.conf import settings
 from whoosh import fields, index
+from whoosh import query as wq
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 
 from search.backends import whoosh_matching
@@ -98,6 +99,9 @@ def make_schema():
         item=fields.KEYWORD(stored=True),  # 8-K items: "2.02 9.01"
         file_number=fields.KEYWORD(stored=True, lowercase=True),
         body=BodyText(analyzer=ANALYZER, phrase=True),
+        # When the filing's bytes were stored here (search.index.ingested_value): UTC
+        # text that sorts in time order. Indexes built before it lack it (see _run).
+        ingested=fields.ID(stored=True, sortable=True),
     )
 
 
@@ -276,7 +280,7 @@ def _removing(accessions: Iterable[str]):
 # --- Reading: columns, ranking, grouping, facets --------------------------------------------
 
 COLUMN_FIELDS = ("accession", "sequence", "filed", "form", "year", "doc_type", "cik", "state_loc",
-                 "state_inc", "sic", "item")
+                 "state_inc", "sic", "item", "ingested")
 _segment_columns: dict[str, dict[str, list]] = {}
 _columns_lock = threading.Lock()
 
@@ -315,7 +319,8 @@ WORD_COLUMNS = {"cik", "state_loc", "state_inc", "sic", "item"}
 
 
 def _read_column(reader, name) -> list:
-    if not reader.has_column(name):
+    # An index built before a field existed has no such field: its default throughout.
+    if name not in reader.schema or not reader.has_column(name):
         if name in WORD_COLUMNS and name in reader.schema:
             # A facet field indexed without a column (the schema's KEYWORDs): its values
             # per document, from its postings, once per segment like a column.
@@ -377,7 +382,11 @@ def _ranked(searcher, cols, query, sort) -> tuple[list[int], dict[int, float]]:
         return by_score(scores), scores
     ranked = sorted(_matching(searcher, query, cols), key=cols["sequence"].__getitem__)
     filed, acc = cols["filed"], cols["accession"]
-    ranked.sort(key=lambda d: (filed[d], acc[d]), reverse=sort != "oldest")
+    if sort == "ingested":
+        ingested = cols["ingested"]
+        ranked.sort(key=lambda d: (ingested[d], filed[d], acc[d]), reverse=True)
+    else:
+        ranked.sort(key=lambda d: (filed[d], acc[d]), reverse=sort != "oldest")
     return ranked, {}
 
 
@@ -454,13 +463,24 @@ def _facet_counts(cols, leaders: list[int], ranked: list[int], grouped: bool = F
     return {name: counters[name]() for name in names}
 
 
+OLD_INDEX = ("This search index was built before ingest times were indexed: run "
+             "manage.py rebuild_index to sort and filter by when filings were ingested.")
+
+
+def _known_fields(entry: dict, schema) -> dict:
+    """The entry's fields that the index's schema has. An index built by an older
+    version lacks newer fields: it takes what it can (searches say what is missing,
+    see OLD_INDEX) until `rebuild_index` builds it with the current schema."""
+    return {k: v for k, v in entry.items() if k in schema}
+
+
 class WhooshBackend(SearchBackend):
     transactional = False
 
     def update_filings(self, accessions):
         with _removing(accessions) as (writer, accessions):
             for entry in entries_for(accessions) if writer else ():
-                writer.add_document(**entry)
+                writer.add_document(**_known_fields(entry, writer.schema))
 
     def remove_filings(self, accessions):
         with _removing(accessions):
@@ -486,7 +506,13 @@ class WhooshBackend(SearchBackend):
     def _run(self, parsed, filters, sort, messages):
         s = searcher()
         cols = columns(s)
-        ranked, scores = _ranked(s, cols, whoosh_query(filters, parsed, messages), sort)
+        query = whoosh_query(filters, parsed, messages)
+        if "ingested" not in s.schema and (sort == "ingested" or filters.ingested_after
+                                           or filters.ingested_to):
+            messages.append(OLD_INDEX)
+            if filters.ingested_after or filters.ingested_to:
+                query = wq.NullQuery  # no entry of this index says when it came
+        ranked, scores = _ranked(s, cols, query, sort)
         return s, cols, ranked, scores
 
     def search(self, parsed, filters, *, sort, view, page, per_page, facets=True):

@@ -69,6 +69,9 @@ def filter_queries(req, messages: list[str]) -> list:
         start = req.filed_from.isoformat() if req.filed_from else None
         end = req.filed_to.isoformat() if req.filed_to else None
         queries.append(wq.TermRange("filed", start, end))
+    if req.ingested_after or req.ingested_to:
+        queries.append(wq.TermRange("ingested", req.ingested_after or None,
+                                    req.ingested_to or None, startexcl=True))
     for name, values in (("cik", req.ciks), ("year", req.years), ("sic", req.sic),
                          ("state_inc", req.state_inc), ("state_loc", req.state_loc),
                          ("item", req.items)):
