@@ -161,6 +161,28 @@ JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "10"))
 JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "120"))
 JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "5"))
 
+# Saved searches and their alerts (search.alerts). Users sign in with Django's auth views;
+# staff create the accounts in the admin. Digests go through Django's e-mail backend:
+# printed to the console unless EMAIL_BACKEND says otherwise (for SMTP, set it to
+# django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST, EMAIL_PORT,
+# EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS).
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "search:saved"
+LOGOUT_REDIRECT_URL = "filings:home"
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "edgar-search@localhost")
+# The address links in e-mails start with (e-mails are sent outside any request).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# New matches are counted up to this many seconds ago (see search.alerts.watermark), and
+# `send_alerts --schedule` sends digests this often from the worker.
+ALERTS_SETTLE_SECONDS = float(os.environ.get("ALERTS_SETTLE_SECONDS", "60"))
+ALERTS_EVERY_SECONDS = float(os.environ.get("ALERTS_EVERY_SECONDS", "3600"))
+
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from search import views
+from search import saved, views
 
 app_name = "search"
 urlpatterns = [
@@ -12,4 +12,10 @@ urlpatterns = [
     path("api/companies", views.api_companies, name="api-companies"),
     path("opensearch.xml", views.opensearch, name="opensearch"),
     path("companies/", views.companies, name="companies"),
+    path("searches/", saved.saved_list, name="saved"),
+    path("searches/save/", saved.save, name="save"),
+    path("searches/<int:pk>/", saved.edit, name="saved-edit"),
+    path("searches/<int:pk>/delete/", saved.delete, name="saved-delete"),
+    path("searches/<int:pk>/new/", saved.new_matches, name="saved-new"),
+    path("searches/feed/<str:token>/", saved.feed, name="saved-feed"),
 ]

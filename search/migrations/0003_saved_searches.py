@@ -1,6 +1,9 @@
-"""Saved searches (issue 9, part 3). Placeholder: its operations are added with the models."""
+"""Saved searches (issue 9, part 3): search.models.SavedSearch."""
+import django.db.models.deletion
 from django.conf import settings
-from django.db import migrations
+from django.db import migrations, models
+
+import search.models
 
 
 class Migration(migrations.Migration):
@@ -11,4 +14,28 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    operations = []
+    operations = [
+        migrations.CreateModel(
+            name="SavedSearch",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False,
+                                           verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                ("query", models.CharField(max_length=4000)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("last_seen", models.DateTimeField()),
+                ("alerts", models.BooleanField(default=False, verbose_name="e-mail alerts")),
+                ("last_alerted", models.DateTimeField()),
+                ("feed_token", models.CharField(default=search.models.new_token, max_length=64,
+                                                unique=True)),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE,
+                                           related_name="saved_searches",
+                                           to=settings.AUTH_USER_MODEL)),
+            ],
+            options={
+                "ordering": ["name", "id"],
+                "constraints": [models.UniqueConstraint(fields=("user", "name"),
+                                                        name="saved_search_unique_name")],
+            },
+        ),
+    ]
