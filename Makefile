@@ -31,6 +31,7 @@ setup: $(VENV)/.installed
 # Ctrl-C stops both: a job the worker was running goes back to the queue for next time.
 run: setup
 	@echo "EDGAR search is at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	@$(PY) manage.py send_alerts --schedule -v 0
 	@$(PY) manage.py db_worker --no-reload & worker=$$!; \
 	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)

@@ -279,6 +279,8 @@ def value_label(name: str, value: str, names: dict[int, str], sic_names: dict[st
     if name == "sic":
         description = sic_names.get(value)
         return f"{value} · {description}" if description else value
+    if name in ("ingested_after", "ingested_to"):  # "2026-12-01T12:05:27.123456Z"
+        return f"{value[:10]} {value[11:19]} UTC"
     if name == "item":
         title = ITEM_TITLES.get(value) or LEGACY_ITEM_TITLES.get(value)
         return f"{value} · {title}" if title else value

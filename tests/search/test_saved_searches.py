@@ -117,6 +117,16 @@ def test_a_bad_ingest_time_is_a_message_not_a_filter(client, ingest_paths, searc
     assert any("Ingested after" in m and "'yesterday' was ignored" in m for m in data["messages"])
 
 
+def test_ingest_time_bounds_read_as_times_on_the_results_page(client, ingest_paths,
+                                                               search_backend):
+    ingest_paths(corpus_file(OLD))
+    html = client.get("/search/", {"cik": "14272", "ingested_after": "2024-01-02T03:04:05+01:00",
+                                   "sort": "ingested"}).content.decode()
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "Ingested after: 2024-01-02 02:04:05 UTC" in text
+    assert re.search(r'aria-current="true">Recently ingested</a>', html)
+
+
 def test_an_index_built_before_ingest_times_still_works_and_says_so(
         ingest_paths, client, settings):
     """A Whoosh index of an older schema (no `ingested` field) opens, takes new filings,
