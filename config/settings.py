@@ -139,6 +139,11 @@ STORAGES = {
 SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh").strip().lower() or "whoosh"
 # The Whoosh index directory. Web processes only read it.
 SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR", DATA_DIR / "index")).resolve()
+# A search's documents as one zip (search.download): at most this many documents and
+# this many MB of them (before compression); past either the zip stops, and says so in
+# its manifest. It is streamed by a web process, so these bound a request's time too.
+ZIP_MAX_DOCUMENTS = int(os.environ.get("ZIP_MAX_DOCUMENTS", "1000"))
+ZIP_MAX_BYTES = int(os.environ.get("ZIP_MAX_MB", "200")) * 1024 * 1024
 
 # Admin uploads: largest accepted request, and the ceiling on bytes any archive may
 # expand to (zip and gzip bombs are refused past it).

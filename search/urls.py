@@ -1,12 +1,13 @@
 from django.urls import path
 
-from search import saved, views
+from search import download, saved, views
 
 app_name = "search"
 urlpatterns = [
     path("search/", views.results, name="results"),
     path("search/help/", views.help_page, name="help"),
     path("search.csv", views.export_csv, name="csv"),
+    path("search.zip", download.export_zip, name="zip"),
     path("search/feed/", views.feed, name="feed"),
     path("api/search", views.api_search, name="api"),
     path("api/companies", views.api_companies, name="api-companies"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import datetime
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Case, Value, When
 from django.http import Http404, JsonResponse, StreamingHttpResponse
@@ -74,6 +75,8 @@ def results(request):
                          n == req.per_page) for n in PAGE_SIZES],
         sort_urls={key: _with(request, sort=key, page=None) for key in SORTS},
         csv_url=reverse("search:csv") + _qs(request, page=None),
+        zip_url=reverse("search:zip") + _qs(request, page=None, view=None),
+        zip_html_url=reverse("search:zip") + _qs(request, page=None, view=None, files="html"),
         feed_url=reverse("search:feed") + _qs(request, page=None, sort=None),
         api_url=reverse("search:api") + _qs(request),
         qparam=_q_param(request),
@@ -102,7 +105,11 @@ def _add_film_numbers(items):
 
 @require_GET
 def help_page(request):
-    return render(request, "search/help.html", {"categories": CATEGORIES})
+    return render(request, "search/help.html", {
+        "categories": CATEGORIES,
+        "zip_max_documents": f"{settings.ZIP_MAX_DOCUMENTS:,}",
+        "zip_max_mb": f"{settings.ZIP_MAX_BYTES / 2**20:,.6g}",
+    })
 
 
 # --- Links that keep the rest of the query string ---------------------------------------------
