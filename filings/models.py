@@ -57,6 +57,8 @@ class CompanyQuerySet(models.QuerySet):
         query = models.Q(name__icontains=text) | models.Q(former_names__name__icontains=text)
         if text.isascii() and text.isdigit():  # int() takes "²" and "٣" too
             query |= models.Q(cik=int(text))
+        if len(text) <= 16:  # a ticker (AAPL, BRK-B): SEC's symbol for the CIK
+            query |= models.Q(cik__in=Ticker.objects.filter(ticker=text.upper()).values("cik"))
         return self.filter(query).distinct()
 
 

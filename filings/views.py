@@ -27,7 +27,15 @@ from django.views.decorators.http import require_safe
 
 from filings import highlight, pages
 from filings.items import titled_items
-from filings.models import Company, Document, Filing, FilingParty, InsiderTransaction, Kind
+from filings.models import (
+    Company,
+    Document,
+    Filing,
+    FilingParty,
+    InsiderTransaction,
+    Kind,
+    Ticker,
+)
 
 COMPANY_PAGE_SIZE = 50
 LATEST_ON_HOME = 15
@@ -501,6 +509,7 @@ def company_detail(request, cik):
             "page": page,
             "edgar_url": "https://www.sec.gov/cgi-bin/browse-edgar?action=getcompany"
             f"&CIK={company.padded_cik}",
+            "tickers": list(Ticker.objects.filter(cik=company.cik)),
             "insiders": {
                 "issuer": InsiderTransaction.objects.of_issuer(company.cik).count(),
                 "owner": InsiderTransaction.objects.of_owner(company.cik).count(),

@@ -8,6 +8,7 @@ Every filter is a plain query-string parameter, so a search is its URL:
                not-section16 is every form but Section 16 reports
     doc_type   document types by prefix: EX-10 matches EX-10, EX-10.1, EX-10.2
     company    a company name (current or former) or CIK, any party of the filing
+    file_number   SEC file numbers (001-04482): the filings under them
     cik, year  CIKs and years (what the company and year facets pick)
     filed_from, filed_to   ISO dates; range=30d|1y|5y|10y|all presets (back from today)
     ingested_after, ingested_to   when the filing was stored here (ISO date and time, UTC
@@ -131,6 +132,7 @@ MAX_VALUE_CHARS = 64
 # Each maps to the SearchRequest attribute holding its values (from_query and without()).
 ATTRIBUTES = {"form": "forms", "category": "categories", "doc_type": "doc_types",
               "cik": "ciks", "year": "years", "sic": "sic", "state_inc": "state_inc",
+              "file_number": "file_numbers",
               "state_loc": "state_loc", "item": "items"}
 MULTI_VALUED = tuple(ATTRIBUTES)
 # The single-valued parameters links repeat, and how much of each (the query is cut
@@ -144,6 +146,7 @@ FILTER_LABELS = {
     "form": "Form type", "category": "Form category", "doc_type": "Document type",
     "company": "Company", "cik": "Company", "year": "Year filed", "sic": "SIC code",
     "state_inc": "Incorporated in", "state_loc": "Located in", "item": "8-K item",
+    "file_number": "File number",
     "filed_from": "Filed from", "filed_to": "Filed to", "range": "Filed",
     "ingested_after": "Ingested after", "ingested_to": "Ingested up to",
 }
@@ -183,6 +186,7 @@ class SearchRequest:
     state_inc: list[str] = field(default_factory=list)
     state_loc: list[str] = field(default_factory=list)
     items: list[str] = field(default_factory=list)
+    file_numbers: list[str] = field(default_factory=list)
     # Ingest-time bounds as the index holds them (search.index.ingested_value), or "".
     ingested_after: str = ""
     ingested_to: str = ""
@@ -202,7 +206,8 @@ class SearchRequest:
     @property
     def has_filters(self) -> bool:
         return bool(
-            self.forms or self.categories or self.doc_types or self.company or self.ciks
+            self.file_numbers
+            or self.forms or self.categories or self.doc_types or self.company or self.ciks
             or self.years or self.filed_from or self.filed_to or self.sic or self.state_inc
             or self.state_loc or self.items or self.ingested_after or self.ingested_to
         )
@@ -346,10 +351,13 @@ def normalize(name: str, value: str) -> str | None:
         return code
     if name == "item":
         return value if _ITEM.fullmatch(value) else None
+    if name == "file_number":  # 001-04482, 333-249374, 028-10118
+        return value.upper() if _FILE_NUMBER.fullmatch(value) else None
     return value
 
 
 _ITEM = re.compile(r"\d{1,2}(?:\.\d{1,2})?")
+_FILE_NUMBER = re.compile(r"[0-9A-Za-z]{1,10}(?:-[0-9A-Za-z]{1,12}){0,3}")
 
 
 def _ignored(name: str, value: str) -> str:

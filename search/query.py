@@ -7,6 +7,7 @@
     semicond*                 trailing wildcard (at least two letters before the *)
     "stock option"~5          the words within five words of each other, any order
     form:10-K cik:320193 company:apple type:EX-10   field prefixes
+    ticker:AAPL file:001-04482   a company by its ticker; filings under a file number
     form:(10-K OR 8-K)        a field applies to every term of its group
 
 `parse()` returns the query's AST (`ParsedQuery`: an AND of OR-groups of `Clause`s, and
@@ -32,7 +33,7 @@ MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 32
 MIN_PREFIX = 2
 MAX_SLOP = 100
-FIELDS = {"form", "cik", "company", "type"}
+FIELDS = {"form", "cik", "company", "type", "ticker", "file"}
 
 MAX_GROUPS = 64  # AND-ed groups parentheses may expand to (see _cnf)
 # Parentheses nested deeper are read as spaces: the parser recurses once per level.
@@ -43,7 +44,7 @@ _NOT_FIELDS = {"http", "https", "ftp", "mailto", "www", "file"}
 TOKEN = re.compile(
     r"""
     # A group, perhaps of one field: form:(10-K OR 8-K) is form:10-K OR form:8-K.
-    (?P<open>-?(?:(?P<group_field>(?i:form|cik|company|type)):)?\()
+    (?P<open>-?(?:(?P<group_field>(?i:form|cik|company|type|ticker|file)):)?\()
   | (?P<shut>\))
   | (?P<neg>-)?
     (?:(?P<field>[A-Za-z_]+):)?
@@ -328,11 +329,14 @@ def _clause(match, messages, group_field: str | None = None) -> Clause | None:
         value = word if word is not None else f'"{match["phrase"] or ""}"'
         if field_name not in _NOT_FIELDS:
             _say(messages, f"{match['field']}: is not a field, so {match['field']}:{value} "
-                           f"was searched as words. The fields are form:, cik:, company: "
-                           f"and type:.")
+                           f"was searched as words. The fields are form:, cik:, company:, "
+                           f"ticker:, file: and type:.")
         word = f"{match['field']}:{word or match['phrase'] or ''}"
         field_name = ""
     field_name = field_name or "body"
+    if field_name in ("ticker", "file"):  # one exact value: AAPL, 001-04482
+        value = match["phrase"] if word is None else word.strip("()[]{}")
+        return _field_value(field_name, value or "", messages)
 
     if word is None:  # a quoted phrase
         raw = match["phrase"] or ""

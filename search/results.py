@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from filings import locations
 from filings.items import ITEM_TITLES, LEGACY_ITEM_TITLES
-from filings.models import Company, Document
+from filings.models import Company, Document, Ticker
 from search import backends, positions
 from search.backends.base import FACET_SIZE, FACETS, SNIPPETS_PER_FILING  # noqa: F401 - re-exported
 from search.filters import FILTER_LABELS
@@ -171,7 +171,7 @@ def run(req, with_facets=True) -> Results:
         results.messages.append(TOO_BROAD)
         results.seconds = time.perf_counter() - started
         return results
-    results.messages += found.messages
+    results.messages += found.messages + _unknown_tickers(parsed)
     results.documents, results.filings = found.documents, found.filings
     results.total = found.filings if req.grouped else found.documents
     if req.page > results.pages:
@@ -186,6 +186,17 @@ def run(req, with_facets=True) -> Results:
         results.suggestion = suggest(backend, parsed)
     results.seconds = time.perf_counter() - started
     return results
+
+
+def _unknown_tickers(parsed: ParsedQuery) -> list[str]:
+    """Say which `ticker:` values no company here has (they match nothing)."""
+    asked = {c.words[0] for g in parsed.groups for c in g if c.field == "ticker"}
+    asked |= {c.words[0] for c in parsed.excluded if c.field == "ticker"}
+    if not asked:
+        return []
+    known = set(Ticker.objects.filter(ticker__in=asked).values_list("ticker", flat=True))
+    return [f"No company here has the ticker {t} (SEC's tickers are loaded with "
+            f"manage.py load_tickers)." for t in sorted(asked - known)]
 
 
 def iter_results(req):

@@ -14,7 +14,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import strip_tags
 from django.views.decorators.http import require_GET
 
-from filings.models import Company, Filing
+from filings.models import Company, Filing, Ticker
 from filings.views import canonical_accession
 from search import results as sr
 from search.filters import (
@@ -101,6 +101,10 @@ def _add_film_numbers(items):
     films = Filing.objects.film_numbers({h.accession for h in hits})
     for hit in hits:
         hit.film_number = films.get(hit.accession, "")
+    # And each party's tickers (filings.Ticker, by CIK), read in one query too.
+    tickers = Ticker.objects.of_ciks({int(p[0]) for h in hits for p in h.parties})
+    for hit in hits:
+        hit.tickers = tickers
 
 
 @require_GET
@@ -181,7 +185,7 @@ def _active_filters(request, req):
     """Each filter in force, as people read it ("Incorporated in: Delaware"), with a
     link that removes it. Values a filter ignored (with a message) are not shown."""
     active = []
-    for name in ("form", "category", "doc_type", "company", "cik", "year", "sic",
+    for name in ("form", "category", "doc_type", "company", "file_number", "cik", "year", "sic",
                  "state_inc", "state_loc", "item", "range", "filed_from", "filed_to",
                  "ingested_after", "ingested_to"):
         applied = req.applied.get(name, [])
@@ -407,7 +411,10 @@ def _companies(text):
     matches = Company.objects.matching(text).prefetch_related("former_names")
     if not text:
         return matches
-    starts = Case(When(name__istartswith=text, then=Value(0)), default=Value(1))
+    # The company whose ticker it is first (AAPL), then names that start with it.
+    ticker = Ticker.objects.filter(ticker=text.upper()).values("cik")
+    starts = Case(When(cik__in=ticker, then=Value(0)),
+                  When(name__istartswith=text, then=Value(1)), default=Value(2))
     return matches.annotate(starts=starts).order_by("starts", "name")
 
 
@@ -415,13 +422,16 @@ def _companies(text):
 def api_companies(request):
     text = request.GET.get("q", "")
     data = []
-    for company in _companies(text)[:10]:
+    companies = list(_companies(text)[:10])
+    tickers = Ticker.objects.of_ciks(c.cik for c in companies)
+    for company in companies:
         former = [f.name for f in company.former_names.all()
                   if text.strip().lower() in f.name.lower()]
         data.append({
             "cik": company.cik,
             "name": company.name,
             "former_names": former,
+            "tickers": tickers.get(company.cik, []),
             "url": company.get_absolute_url(),
             "search_url": reverse("search:results") + _qs_only(company=company.cik),
         })
@@ -443,6 +453,7 @@ def companies(request):
         raise Http404("There is no such page of companies.") from None
     return render(request, "search/company_results.html", {
         "company_q": text, "page": page,
+        "tickers": Ticker.objects.of_ciks(c.cik for c in page.object_list),
         "previous_url": reverse("search:companies") + _qs(request, page=page.number - 1)
         if page.has_previous() else "",
         "next_url": reverse("search:companies") + _qs(request, page=page.number + 1)

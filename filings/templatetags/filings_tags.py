@@ -66,3 +66,13 @@ def figure(value):
     if value == value.to_integral_value():
         return f"{int(value):,}"
     return f"{value:,f}"
+
+
+@register.filter
+def tickers_for(tickers, cik):
+    """A company's tickers from {cik: [tickers]} (`TickerQuerySet.of_ciks`), joined: "GOOGL,
+    GOOG"; empty when it has none."""
+    try:
+        return ", ".join((tickers or {}).get(int(cik), []))
+    except (TypeError, ValueError):
+        return ""

@@ -155,3 +155,14 @@ def company_ciks(text: str, messages: list[str]) -> list[str]:
     if not ciks:
         messages.append(f"No company name contains {text!r}.")
     return [str(c) for c in ciks]
+
+
+def ticker_ciks(ticker: str) -> list[str]:
+    """`ticker:AAPL` as the CIKs SEC lists that ticker for (`filings.Ticker`, loaded by
+    `manage.py load_tickers`); none when no company here has it."""
+    from filings.models import Ticker
+
+    ticker = ticker.strip().upper()
+    if not ticker or "\x00" in ticker:
+        return []
+    return [str(c) for c in Ticker.objects.filter(ticker=ticker).values_list("cik", flat=True)]

@@ -45,6 +45,7 @@ from search.backends.base import (
     SearchBackend,
     company_ciks,
     facet_names,
+    ticker_ciks,
 )
 from search.index import entries_for, words
 from search.positions import spans_near
@@ -270,6 +271,11 @@ class _Translation:
             return _doc_type(" ".join(c.words))
         if c.field == "cik":
             return "e.cik @> ARRAY[%s]::text[]", [c.words[0]]
+        if c.field == "ticker":
+            ciks = ticker_ciks(c.words[0])
+            return ("e.cik && %s::text[]", [ciks]) if ciks else ("FALSE", [])
+        if c.field == "file":  # as Whoosh's KEYWORD field: words, lower-cased
+            return f"{FILE_NUMBERS} @> ARRAY[%s]::text[]", [c.words[0].lower()]
         return self._text(c)
 
     def _text(self, c: Clause) -> Part:
@@ -390,6 +396,9 @@ class _Translation:
                                ("state_loc", req.state_loc), ("item", req.items)):
             if values:
                 parts.append((f"e.{column} && %s::text[]", [_storable(values)]))
+        if req.file_numbers:
+            parts.append((f"{FILE_NUMBERS} && %s::text[]",
+                          [_storable([v.lower() for v in req.file_numbers])]))
         return _all(parts, " AND ", "TRUE") if parts else None
 
     # --- Ranking ------------------------------------------------------------------------
@@ -432,6 +441,11 @@ class _Translation:
             columns.append(_tf(rank) + f" AS t{n}")
             score.append(f"{idf!r} * t{n} * {K1 + 1!r} / (t{n} + {norm})")
         return (", " + ", ".join(columns), params), " + ".join(score)
+
+
+# An entry's file numbers as Whoosh's KEYWORD field reads them: split on spaces,
+# lower-cased (search/migrations/0006_entry_file_numbers.py indexes this expression).
+FILE_NUMBERS = "string_to_array(lower(e.file_number), ' ')"
 
 
 def _storable(values) -> list[str]:

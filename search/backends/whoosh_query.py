@@ -6,7 +6,7 @@ from __future__ import annotations
 from whoosh import query as wq
 from whoosh.query import spans
 
-from search.backends.base import company_ciks
+from search.backends.base import company_ciks, ticker_ciks
 from search.query import Clause, ParsedQuery
 
 
@@ -20,6 +20,11 @@ def clause_query(clause: Clause):
         return doc_type_query(" ".join(clause.words))
     if clause.field == "cik":
         return wq.Term("cik", clause.words[0])
+    if clause.field == "ticker":
+        ciks = ticker_ciks(clause.words[0])
+        return wq.Or([wq.Term("cik", c) for c in ciks]) if ciks else wq.NullQuery
+    if clause.field == "file":  # the KEYWORD field keeps its values lower-cased
+        return wq.Term("file_number", clause.words[0].lower())
     name = "company" if clause.field == "company" else "body"
     if clause.kind == "prefix":
         return wq.Prefix(name, clause.words[0])
@@ -77,6 +82,8 @@ def filter_queries(req, messages: list[str]) -> list:
                          ("item", req.items)):
         if values:
             queries.append(wq.Or([wq.Term(name, v) for v in values]))
+    if req.file_numbers:
+        queries.append(wq.Or([wq.Term("file_number", v.lower()) for v in req.file_numbers]))
     return queries
 
 

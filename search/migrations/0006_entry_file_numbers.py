@@ -1,5 +1,31 @@
-"""PostgreSQL search_entry: file numbers and tickers (issue 9, part 4). Placeholder."""
+"""PostgreSQL search_entry: file numbers searchable (issue 9, part 4), made only when the
+database is PostgreSQL.
+
+`file:001-04482` and the `file_number` filter compare an entry's file numbers as Whoosh's
+KEYWORD field holds them: the space-separated `file_number` column split into words,
+lower-cased (`search.backends.postgres.FILE_NUMBERS`). This GIN index on that expression
+answers them without reading every entry. Tickers need nothing here: `ticker:` is read
+as the CIKs of `filings.Ticker`.
+"""
 from django.db import migrations
+
+CREATE = """
+CREATE INDEX IF NOT EXISTS search_entry_file_numbers ON search_entry
+USING gin (string_to_array(lower(file_number), ' '));
+"""
+DROP = "DROP INDEX IF EXISTS search_entry_file_numbers;"
+
+
+def create(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(CREATE)
+
+
+def drop(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(DROP)
 
 
 class Migration(migrations.Migration):
@@ -8,4 +34,4 @@ class Migration(migrations.Migration):
         ("search", "0005_entry_sections"),
     ]
 
-    operations = []
+    operations = [migrations.RunPython(create, drop, elidable=False)]

@@ -50,6 +50,12 @@
         a.href = filterMode ? c.search_url : c.url;
         a.setAttribute("data-cik", c.cik);
         a.textContent = c.name;
+        if (c.tickers && c.tickers.length) {
+          var ticker = document.createElement("span");
+          ticker.className = "company-suggestions__ticker";
+          ticker.textContent = " " + c.tickers.join(", ");
+          a.appendChild(ticker);
+        }
         var cik = document.createElement("span");
         cik.className = "company-suggestions__cik";
         cik.textContent = " CIK " + c.cik;

@@ -274,6 +274,7 @@ def test_without_clears_exactly_the_filter_named():
 
     query = QueryDict(mutable=True)
     samples = {"form": "10-K", "category": "annual", "doc_type": "EX-10", "cik": "320193",
+               "file_number": "000-10030",
                "year": "2020", "sic": "3571", "state_inc": "DE", "state_loc": "CA",
                "item": "2.02"}
     assert set(samples) == set(MULTI_VALUED)
