@@ -5,13 +5,15 @@
 Finds every PDF document of every submission under PATH (through filings.sources and the
 parser, as ingest does), reads each one as ingest does, and prints one line per PDF
 (accession, sequence, file name, bytes, pages, characters, seconds, error) and a summary:
-PDFs found and read, characters, seconds per PDF, failures with their reasons, and the
+PDFs found and read, characters, seconds per PDF, the largest resident size of a child
+process, failures with their reasons, and the
 overhead of the child process alone (an interpreter start and pypdf's import, measured on
 a one-line PDF). Not part of the test run.
 """
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import sys
 import time
@@ -55,11 +57,12 @@ def main(paths: list[str]) -> None:
                 print(f"{submission.accession_number}\t{doc.sequence}\t{doc.filename}\t"
                       f"{len(doc.data or b''):,} B\t{result.pages} pages\t"
                       f"{len(result.text):,} chars\t{seconds:.3f} s\t{result.error}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     overhead = [_timed(pdf_bytes(["one line"])) for _ in range(10)]
     print(f"{found} PDFs, {read} with text, {chars:,} characters; "
           f"{statistics.mean(times) if times else 0:.3f} s per PDF "
-          f"(max {max(times, default=0):.3f} s); child process alone "
-          f"{statistics.median(overhead):.3f} s (median of 10)")
+          f"(max {max(times, default=0):.3f} s), largest child {peak:.0f} MB resident; "
+          f"child process alone {statistics.median(overhead):.3f} s (median of 10)")
     for reason, n in failures.most_common():
         print(f"  {n} x {reason}")
 

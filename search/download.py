@@ -189,7 +189,8 @@ def _write(archive, pipe, name, document, fmt):
                 piece = part[start:start + CHUNK]
                 dest.write(piece)
                 written += len(piece)
-                yield pipe.take()
+                if out := pipe.take():  # the compressor may hold it back yet
+                    yield out
     return written, shown_as
 
 
