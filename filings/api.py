@@ -36,6 +36,15 @@ def filing_json(filing: Filing, request) -> dict:
             "kind": d.kind,
             "size": d.size,
             "url": request.build_absolute_uri(d.get_absolute_url()),
+            # Item sections (filings.sections): start and end are offsets in the
+            # document's plain text.
+            "sections": [
+                {"item": s["item"], "part": s.get("part") or None, "title": s["title"],
+                 "start": s["start"], "end": s["end"],
+                 "url": request.build_absolute_uri(d.get_absolute_url())
+                 + f"?section={s['anchor']}#{s['anchor']}" if s.get("anchor") else None}
+                for s in d.sections or []
+            ],
         }
         for d in filing.documents.in_order().defer("content", "text", "html")
     ]

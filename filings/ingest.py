@@ -27,6 +27,7 @@ from django.db import IntegrityError, connection, reset_queries, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 
+from filings import sections
 from filings import submission as sub
 from filings.models import (
     Company,
@@ -117,6 +118,7 @@ class PreparedDocument:
     text: str
     html: str
     page_breaks: list = field(default_factory=list)  # where display pages start
+    sections: list = field(default_factory=list)  # item sections (filings.sections)
 
 
 @dataclass
@@ -147,8 +149,12 @@ def _prepare_submission(submission: sub.Submission) -> Prepared:
             text, html = _derive_pdf(doc, submission.warnings)
         else:
             text, html = _derive(doc, resolve)
+        # Item sections of a 10-K, 10-Q or 8-K, with anchors in its HTML for deep links.
+        found = sections.find_sections(doc.type, text)
+        html = sections.add_anchors(html, text, found)
         # A very large document is shown a page at a time: cut here, in the worker.
-        documents.append(PreparedDocument(doc, text, html, compute_breaks(html)))
+        documents.append(PreparedDocument(doc, text, html, compute_breaks(html),
+                                          sections=[s.stored() for s in found]))
     return Prepared(submission, documents, hashlib.sha256(submission.raw).hexdigest(),
                     _insider_transactions(submission))
 
@@ -385,6 +391,7 @@ def _build_document(filing, prepared: PreparedDocument, written) -> Document:
         html=prepared.html,
         sanitizer_version=SANITIZER_VERSION,
         page_breaks=prepared.page_breaks,
+        sections=prepared.sections,
     )
     if d.data is not None:
         digest = hashlib.sha256(d.data).hexdigest()

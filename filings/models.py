@@ -274,6 +274,10 @@ class Document(models.Model):
     # a page at a time. Empty for documents shown whole. Whatever rewrites `html` must
     # recompute them (pages.compute_breaks) or empty them (the page view then does).
     page_breaks = models.JSONField(default=list, blank=True)
+    # Item sections of a 10-K, 10-Q or 8-K (filings.sections): [{item, part, title, start,
+    # end, anchor}], start and end offsets in `text`, anchor the id of the heading's place
+    # in `html`. Empty for other documents, and where no item heading was found.
+    sections = models.JSONField(default=list, blank=True)
     # Decoded binary attachment, stored under a content-hash name, never the filing's.
     file = models.FileField(upload_to="attachments/", blank=True)
 

@@ -300,6 +300,45 @@ def _page_url(document: Document, number: int, q: str = "", hit: int | None = No
     return url + (f"#es-hit-{hit}" if hit else "")
 
 
+def _section_pages(document: Document) -> dict[str, int]:
+    """The page of a long document that holds each section's anchor, by anchor."""
+    sections = [s for s in document.sections or [] if s.get("anchor")]
+    if not sections:
+        return {}
+    breaks = Document.objects.filter(pk=document.pk).values_list("page_breaks",
+                                                                  flat=True).first()
+    starts = [b[0] for b in breaks or [] if pages.is_valid(breaks)]
+    return {s["anchor"]: 1 + sum(1 for start in starts if start <= s.get("html_offset", -1))
+            for s in sections}
+
+
+def _section_page(document: Document, wanted: str) -> int | None:
+    """The page holding a section named by its anchor ("part-ii-item-1") or its item
+    ("1a": the first of that item), if the document has one."""
+    wanted = wanted.strip()
+    anchor = next((s["anchor"] for s in document.sections or []
+                   if s.get("anchor") and wanted in (s["anchor"], s["item"].lower(),
+                                                     s["item"])), None)
+    return _section_pages(document).get(anchor) if anchor else None
+
+
+def _section_links(document: Document, page: DocumentPage | None, q: str) -> list[dict]:
+    """The document's table of contents: each item section found at ingest
+    (filings.sections), linked to its heading, on the page that holds it."""
+    if page is None:
+        return []
+    on_page = _section_pages(document) if page.is_paged else {}
+    links = []
+    for s in document.sections or []:
+        if not s.get("anchor"):
+            continue
+        number = on_page.get(s["anchor"], 1)
+        url = "" if number == page.number else _page_url(document, number, q)
+        links.append({"item": s["item"], "part": s.get("part", ""), "title": s["title"],
+                      "anchor": s["anchor"], "url": f"{url}#{s['anchor']}"})
+    return links
+
+
 def _page_links(document: Document, page: DocumentPage, q: str) -> dict:
     """First, previous, next and last pages of a long document (searches kept)."""
     if not page.is_paged:
@@ -389,6 +428,9 @@ def document_detail(request, accession, sequence):
     q = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
     pattern = highlight.pattern_for(q) if q else None
     number = _page_number(request.GET.get("page"))
+    section = request.GET.get("section", "")[:16]
+    if section and "page" not in request.GET:  # a search hit in a section: its page
+        number = _section_page(document, section) or number
     page = document_page(document, number, pattern) if _shows_text(document) else None
     context = _filing_context(filing, documents)
     context.update(
@@ -399,6 +441,7 @@ def document_detail(request, accession, sequence):
         hit_links=_hit_links(document, page, q) if page and pattern else {},
         clear_url=_page_url(document, page.number if page else 1),
         edgar_file_url=edgar_file_url(context["edgar_folder"], document.filename),
+        sections=_section_links(document, page, q),
         previous=documents[position - 1] if position > 0 else None,
         next=documents[position + 1] if position + 1 < len(documents) else None,
         q=q,

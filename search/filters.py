@@ -133,7 +133,7 @@ MAX_VALUE_CHARS = 64
 ATTRIBUTES = {"form": "forms", "category": "categories", "doc_type": "doc_types",
               "cik": "ciks", "year": "years", "sic": "sic", "state_inc": "state_inc",
               "file_number": "file_numbers",
-              "state_loc": "state_loc", "item": "items"}
+              "state_loc": "state_loc", "item": "items", "section": "sections"}
 MULTI_VALUED = tuple(ATTRIBUTES)
 # The single-valued parameters links repeat, and how much of each (the query is cut
 # where the query language cuts it).
@@ -147,6 +147,7 @@ FILTER_LABELS = {
     "company": "Company", "cik": "Company", "year": "Year filed", "sic": "SIC code",
     "state_inc": "Incorporated in", "state_loc": "Located in", "item": "8-K item",
     "file_number": "File number",
+    "section": "Section",
     "filed_from": "Filed from", "filed_to": "Filed to", "range": "Filed",
     "ingested_after": "Ingested after", "ingested_to": "Ingested up to",
 }
@@ -187,6 +188,7 @@ class SearchRequest:
     state_loc: list[str] = field(default_factory=list)
     items: list[str] = field(default_factory=list)
     file_numbers: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)  # items of sections: "1a", "7"
     # Ingest-time bounds as the index holds them (search.index.ingested_value), or "".
     ingested_after: str = ""
     ingested_to: str = ""
@@ -210,6 +212,7 @@ class SearchRequest:
             or self.forms or self.categories or self.doc_types or self.company or self.ciks
             or self.years or self.filed_from or self.filed_to or self.sic or self.state_inc
             or self.state_loc or self.items or self.ingested_after or self.ingested_to
+            or self.sections
         )
 
     def form_set(self) -> list[str]:
@@ -353,11 +356,15 @@ def normalize(name: str, value: str) -> str | None:
         return value if _ITEM.fullmatch(value) else None
     if name == "file_number":  # 001-04482, 333-249374, 028-10118
         return value.upper() if _FILE_NUMBER.fullmatch(value) else None
+    if name == "section":  # as the index holds it: "1a", "7", "2.02"
+        item = _SECTION.fullmatch(value.upper())
+        return (item[1].lstrip("0") or "0") + item[2].lower() if item else None
     return value
 
 
 _ITEM = re.compile(r"\d{1,2}(?:\.\d{1,2})?")
 _FILE_NUMBER = re.compile(r"[0-9A-Za-z]{1,10}(?:-[0-9A-Za-z]{1,12}){0,3}")
+_SECTION = re.compile(r"(?:ITEM\s*)?(\d{1,2}(?:\.\d{2})?)([A-C]?)")
 
 
 def _ignored(name: str, value: str) -> str:

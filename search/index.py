@@ -45,6 +45,7 @@ _WORD = re.compile(r"\w+(?:\.?\w+)*")
 # Snippets come from `Document.text` in the database.
 INDEXED_KINDS = {"html", "ixbrl", "text", "xml", "pdf", "other"}
 DRAIN_BATCH = 500  # filings per engine write while draining
+SECTION_TAG = re.compile(r"\d{1,2}(?:\.\d{2})?[a-c]?")  # an item as sections are tagged
 INGESTED_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -52,6 +53,20 @@ def words(text: str) -> list[str]:
     """The indexed words of `text`, in order, made in one C-level pass (lower-case, then
     find every word). Queries are analysed with it too."""
     return _WORD.findall(text.lower())
+
+
+def section_words(text: str, sections: list[dict]) -> str:
+    """The words of a document's item sections, each tagged with its item ("1a:risk"),
+    in order and space-separated: the index's `section_body`, where `section:1A risk`
+    and `section:7 "going concern"` are searched like the body, inside one section.
+    A phrase never spans two sections: their words carry different tags."""
+    tagged = []
+    for section in sections or []:
+        tag = str(section.get("item", "")).lower()
+        if not SECTION_TAG.fullmatch(tag):
+            continue
+        tagged.extend(f"{tag}:{word}" for word in words(text[section["start"]:section["end"]]))
+    return " ".join(tagged)
 
 
 def is_indexable(document) -> bool:
@@ -134,9 +149,18 @@ def entries_for(accessions: Iterable[str]):
         # its own). Unchanged re-ingests store nothing and re-derive keeps the
         # Ingestion's time, so neither makes a filing new again.
         common["ingested"] = ingested_value(filing.last_ingestion or filing.ingested_at)
+        # The items of the sections its main document has (filings.sections), on every
+        # entry of the filing, as 8-K items are: the `section` filter and facet select
+        # filings.
+        common["section"] = _words(
+            str(section.get("item", "")).lower()
+            for listed in Document.objects.filter(filing=filing).values_list("sections",
+                                                                               flat=True)
+            for section in listed or [])
         documents = (
             Document.objects.filter(filing=filing)
-            .only("pk", "sequence", "type", "filename", "description", "kind", "text")
+            .only("pk", "sequence", "type", "filename", "description", "kind", "text",
+                  "sections")
             .order_by("sequence")
         )
         indexed = False
@@ -152,6 +176,7 @@ def entries_for(accessions: Iterable[str]):
                 "filename": document.filename,
                 "description": document.description,
                 "body": document.text,
+                "section_body": section_words(document.text, document.sections),
             }
             indexed = True
         if not indexed:
@@ -164,6 +189,7 @@ def entries_for(accessions: Iterable[str]):
                 "filename": "",
                 "description": "",
                 "body": "",
+                "section_body": "",
             }
 
 

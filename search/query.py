@@ -9,6 +9,8 @@
     form:10-K cik:320193 company:apple type:EX-10   field prefixes
     ticker:AAPL file:001-04482   a company by its ticker; filings under a file number
     form:(10-K OR 8-K)        a field applies to every term of its group
+    section:1A cybersecurity  the terms after it match only inside Item 1A of a 10-K, 10-Q
+                              or 8-K (up to the next section:); alone, filings with one
 
 `parse()` returns the query's AST (`ParsedQuery`: an AND of OR-groups of `Clause`s, and
 the excluded clauses); each search engine translates it (`search.backends`), so nothing
@@ -33,8 +35,9 @@ MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 32
 MIN_PREFIX = 2
 MAX_SLOP = 100
-FIELDS = {"form", "cik", "company", "type", "ticker", "file"}
+FIELDS = {"form", "cik", "company", "type", "section", "ticker", "file"}
 
+SECTION_ITEM = re.compile(r"\s*(\d{1,2}(?:\.\d{2})?)\s*([A-C]?)\.?\s*")  # section:1A
 MAX_GROUPS = 64  # AND-ed groups parentheses may expand to (see _cnf)
 # Parentheses nested deeper are read as spaces: the parser recurses once per level.
 MAX_DEPTH = 32
@@ -65,10 +68,21 @@ class Clause:
     words: list[str]
     slop: int = 1
     negated: bool = False
+    # A body clause after section:1A matches only inside that item's sections: "1a".
+    section: str = ""
+
+    def in_section(self) -> Clause:
+        """The clause over the index's `section_body`, whose words are tagged with their
+        section's item ("1a:risk", search.index.section_words), so a phrase or a
+        proximity inside a section is searched like one in the body."""
+        return Clause(self.kind, "section_body", [f"{self.section}:{w}" for w in self.words],
+                      self.slop, self.negated)
 
     def text(self) -> str:
         """The clause written back in the query language."""
         prefix = "" if self.field == "body" else f"{self.field}:"
+        if self.field == "section":
+            return ("-" if self.negated else "") + f"section:{self.words[0].upper()}"
         if self.kind == "prefix":
             body = f"{self.words[0]}*"
         elif self.kind == "word":
@@ -77,6 +91,8 @@ class Clause:
             body = '"' + " ".join(self.words) + '"'
             if self.kind == "near":
                 body += f"~{self.slop}"
+        if self.section:  # the scope first: section:1A -breach
+            return f"section:{self.section.upper()} " + ("-" if self.negated else "") + body
         return ("-" if self.negated else "") + prefix + body
 
 
@@ -196,7 +212,7 @@ class _Parser:
             self.messages.append(f"A lone {op} was ignored: put it between two terms.")
         return node
 
-    def sequence(self, depth: int, field: str | None):
+    def sequence(self, depth: int, field: str | None, section: str = ""):
         """The terms up to the ) that closes this depth; `field` is a field group's
         field (form:(...)), which every term of the group without its own takes."""
         items: list = []
@@ -220,7 +236,8 @@ class _Parser:
                                         f"were read as spaces.")
                     continue
                 group_field = match["group_field"]
-                node = self.sequence(depth + 1, group_field.lower() if group_field else field)
+                node = self.sequence(depth + 1, group_field.lower() if group_field else field,
+                                     section)
                 if node is None:
                     continue
                 negated = match["open"].startswith("-") or negate_next
@@ -243,6 +260,10 @@ class _Parser:
                 clause = _clause(match, self.messages, field)
                 if clause is None:
                     continue
+                if clause.field == "section" and not (match["neg"] or negate_next):
+                    section = clause.words[0]  # scopes the body terms after it
+                elif clause.field == "body" and section:
+                    clause.section = section
                 self.clauses += 1
                 if self.clauses > MAX_CLAUSES:
                     self.full = True
@@ -318,7 +339,8 @@ def _not_cnf(node) -> list[list[Clause]]:
 
 
 def _negated(clause: Clause) -> Clause:
-    return Clause(clause.kind, clause.field, clause.words, clause.slop, not clause.negated)
+    return Clause(clause.kind, clause.field, clause.words, clause.slop, not clause.negated,
+                  clause.section)
 
 
 def _clause(match, messages, group_field: str | None = None) -> Clause | None:
@@ -330,7 +352,7 @@ def _clause(match, messages, group_field: str | None = None) -> Clause | None:
         if field_name not in _NOT_FIELDS:
             _say(messages, f"{match['field']}: is not a field, so {match['field']}:{value} "
                            f"was searched as words. The fields are form:, cik:, company:, "
-                           f"ticker:, file: and type:.")
+                           f"ticker:, file:, type: and section:.")
         word = f"{match['field']}:{word or match['phrase'] or ''}"
         field_name = ""
     field_name = field_name or "body"
@@ -340,7 +362,7 @@ def _clause(match, messages, group_field: str | None = None) -> Clause | None:
 
     if word is None:  # a quoted phrase
         raw = match["phrase"] or ""
-        if field_name in ("form", "type", "cik"):
+        if field_name in ("form", "type", "cik", "section"):
             return _field_value(field_name, raw.strip(), messages)
         words = _analyze(raw.replace("*", " "))
         if not words:
@@ -351,7 +373,7 @@ def _clause(match, messages, group_field: str | None = None) -> Clause | None:
         return Clause("word" if len(words) == 1 else "phrase", field_name, words)
 
     word = word.strip("()[]{}")
-    if field_name in ("form", "type", "cik"):
+    if field_name in ("form", "type", "cik", "section"):
         return _field_value(field_name, word, messages)
     prefix = False
     if "*" in word or "?" in word:
@@ -387,6 +409,14 @@ def _field_value(field_name: str, value: str, messages) -> Clause | None:
     value = value.strip()
     if not value:
         return None
+    if field_name == "section":
+        item = SECTION_ITEM.fullmatch(value.upper().removeprefix("ITEM"))
+        if item is None:
+            messages.append(f"section: takes an item number such as 1A, 7 or 2.02; "
+                            f"{value} was left out.")
+            return None
+        number, letter = item.groups()
+        return Clause("word", "section", [(number.lstrip("0") or "0") + letter.lower()])
     if field_name == "cik":
         if not value.isdigit():
             messages.append(f"cik: takes a number; {value} was left out.")

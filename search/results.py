@@ -49,6 +49,9 @@ class Hit:
     # state_loc, item, file_number: as `search.index.entries_for` made them
     score: float = 0.0
     snippet: str = ""
+    # For a search inside a section (section:1A ...): "&section=1a#item-1a", which the
+    # document page opens at that section's heading.
+    section_link: str = ""
 
     def __getattr__(self, name):
         try:
@@ -295,6 +298,8 @@ def value_label(name: str, value: str, names: dict[int, str], sic_names: dict[st
     if name == "item":
         title = ITEM_TITLES.get(value) or LEGACY_ITEM_TITLES.get(value)
         return f"{value} · {title}" if title else value
+    if name == "section":
+        return f"Item {value.upper()}"
     return value
 
 
@@ -304,6 +309,13 @@ SNIPPET_HEAD = 100_000  # characters of each text read first; the rest only if n
 def attach_snippets(items, parsed: ParsedQuery):
     # One snippet per result: the best document of a filing (its other matching
     # documents are listed by name), so a page reads a bounded amount of text.
+    scoped = next((c.section for g in parsed.groups for c in g if c.section), "")
+    if scoped:  # a search inside a section: its hits open at the section's heading
+        anchor = "item-" + scoped.replace(".", "-")
+        for item in items:
+            for hit in item.hits if isinstance(item, Group) else [item]:
+                if hit.fields.get("sequence"):
+                    hit.section_link = f"&section={scoped}#{anchor}"
     hits = [item.first if isinstance(item, Group) else item for item in items]
     # A filing indexed by its header alone has no document text to cut a snippet from.
     hits = [hit for hit in hits if hit.fields.get("pk")]

@@ -186,7 +186,7 @@ def _active_filters(request, req):
     link that removes it. Values a filter ignored (with a message) are not shown."""
     active = []
     for name in ("form", "category", "doc_type", "company", "file_number", "cik", "year", "sic",
-                 "state_inc", "state_loc", "item", "range", "filed_from", "filed_to",
+                 "state_inc", "state_loc", "item", "section", "range", "filed_from", "filed_to",
                  "ingested_after", "ingested_to"):
         applied = req.applied.get(name, [])
         normals = list(dict.fromkeys(n for _raw, n in applied))

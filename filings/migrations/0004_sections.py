@@ -1,5 +1,7 @@
-"""Sections of 10-K, 10-Q and 8-K documents (issue 9, part 1). Placeholder: its operations are added with the models."""
-from django.db import migrations
+"""Sections of 10-K, 10-Q and 8-K documents (issue 9, part 1): `Document.sections`, the
+item sections found in a document's plain text (filings.sections). Filings stored before
+get them when re-derived (admin action "Re-derive")."""
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
@@ -8,4 +10,10 @@ class Migration(migrations.Migration):
         ("filings", "0003_jobs"),
     ]
 
-    operations = []
+    operations = [
+        migrations.AddField(
+            model_name="document",
+            name="sections",
+            field=models.JSONField(blank=True, default=list),
+        ),
+    ]

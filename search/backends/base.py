@@ -39,7 +39,8 @@ YEAR_FACET_SIZE = 30  # the year facet lists years newest first
 # type filter matches); in the filings view, the filings with a matching document of
 # the family. Multi-valued fields (every party's CIK, state, SIC code; a filing's 8-K
 # items) count each value once per filing or document.
-FACETS = ("form", "company", "year", "doc_type", "state_loc", "state_inc", "sic", "item")
+FACETS = ("form", "company", "year", "doc_type", "state_loc", "state_inc", "sic", "item",
+          "section")
 
 
 def facet_names(facets: bool | Collection[str]) -> list[str]:

@@ -194,6 +194,12 @@ def _write(cursor, entry: dict) -> int:
     body_vector = body_vectors[0] if complete else None
     body_chunks, body_span = chunk_vectors(body)
     name_chunks, name_span = chunk_vectors(names)
+    # Sectioned words ("1a:risk", search.index.section_words): their own vector, and
+    # chunks of field "s", decided like the body's.
+    sectioned = [lexeme(t) for t in entry.get("section_body", "").split()]
+    section_vector = frequency_vector(sectioned) if sectioned else ""
+    section_chunks, section_span = chunk_vectors(sectioned)
+    complete = complete and section_vector is not None
     cursor.execute(_INSERT_ENTRY, [
         entry["accession"], entry["sequence"], entry["pk"], entry["form"], entry["doc_type"],
         entry["filename"] or "", entry["description"] or "", entry["filed"], entry["year"],
@@ -201,13 +207,18 @@ def _write(cursor, entry: dict) -> int:
         entry["state_inc"].split(), entry["state_loc"].split(), entry["item"].split(),
         entry["file_number"], json.dumps(entry["parties"]), entry["company"], len(body),
         body_vector if complete else "", name_vector if complete else "", complete,
-        min(body_span, name_span), entry["ingested"],
+        min(body_span, name_span, section_span), entry["ingested"],
     ])
     entry_id = cursor.fetchone()[0]
     if complete:
         cursor.execute(_INSERT_TF, [entry_id, body_vectors[1]])
     rows = [(entry_id, "b", start, text) for start, text in body_chunks]
     rows += [(entry_id, "c", start, text) for start, text in name_chunks]
+    rows += [(entry_id, "s", start, text) for start, text in section_chunks]
+    if entry.get("section"):
+        cursor.execute("UPDATE search_entry SET section = %s::text[], section_words = "
+                       "%s::tsvector WHERE id = %s",
+                       [entry["section"].split(), section_vector if complete else "", entry_id])
     if rows:
         cursor.executemany(_INSERT_CHUNK, rows)
     return len(entry["body"].encode("utf-8"))
@@ -276,12 +287,17 @@ class _Translation:
             return ("e.cik && %s::text[]", [ciks]) if ciks else ("FALSE", [])
         if c.field == "file":  # as Whoosh's KEYWORD field: words, lower-cased
             return f"{FILE_NUMBERS} @> ARRAY[%s]::text[]", [c.words[0].lower()]
+        if c.field == "section":
+            return "e.section @> ARRAY[%s]::text[]", [c.words[0]]
         return self._text(c)
 
     def _text(self, c: Clause) -> Part:
         """A clause over the body or the company names: decided on the entry's vector,
         or on its chunks for an incomplete entry."""
-        vector, field = ("e.words", "b") if c.field == "body" else ("e.company", "c")
+        if c.section:
+            c = c.in_section()
+        vector, field = {"body": ("e.words", "b"), "company": ("e.company", "c"),
+                         "section_body": ("e.section_words", "s")}[c.field]
         if c.kind in ("word", "prefix"):
             query = quoted(c.words[0]) + (":*" if c.kind == "prefix" else "")
             fast = (f"{vector} @@ %s::tsquery", [query])
@@ -393,7 +409,8 @@ class _Translation:
         if req.years:
             parts.append(("e.year = ANY(%s::text[])", [_storable(req.years)]))
         for column, values in (("cik", req.ciks), ("sic", req.sic), ("state_inc", req.state_inc),
-                               ("state_loc", req.state_loc), ("item", req.items)):
+                               ("state_loc", req.state_loc), ("item", req.items),
+                               ("section", req.sections)):
             if values:
                 parts.append((f"e.{column} && %s::text[]", [_storable(values)]))
         if req.file_numbers:
@@ -556,6 +573,7 @@ _FACETS = {
     "state_inc": ("state_inc", "n DESC, v", FACET_SIZE, True, "leaders"),
     "sic": ("sic", "n DESC, v", FACET_SIZE, True, "leaders"),
     "item": ("item", "n DESC, v", FACET_SIZE, True, "leaders"),
+    "section": ("section", "n DESC, v", FACET_SIZE, True, "leaders"),
 }
 
 
@@ -644,7 +662,7 @@ class PostgresBackend(SearchBackend):
                 # Fold the new entries into the GIN indexes now rather than leave a long
                 # pending list to every search, and give the planner the new figures.
                 for name in ("search_entry_words", "search_entry_company",
-                             "search_entry_cik"):
+                             "search_entry_cik", "search_entry_section_words"):
                     cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [name])
                 cursor.execute("ANALYZE search_entry")
                 cursor.execute("ANALYZE search_tf")
@@ -679,9 +697,9 @@ class PostgresBackend(SearchBackend):
         # from folding it into the outer one, which would compute each twice).
         return (
             f"SELECT id, accession, sequence, filed, form, year, doc_type, cik, state_loc, "
-            f"state_inc, sic, item, ingested, ({score})::float8 AS score FROM (SELECT e.id, "
-            f"e.accession, e.sequence, e.filed, e.form, e.year, e.doc_type, e.cik, "
-            f"e.state_loc, e.state_inc, e.sic, e.item, e.ingested, e.length"
+            f"state_inc, sic, item, ingested, section, ({score})::float8 AS score FROM "
+            f"(SELECT e.id, e.accession, e.sequence, e.filed, e.form, e.year, e.doc_type, "
+            f"e.cik, e.state_loc, e.state_inc, e.sic, e.item, e.ingested, e.section, e.length"
             f"{frequencies} FROM search_entry e WHERE {condition} OFFSET 0) e",
             params + condition_params,
         )

@@ -77,6 +77,20 @@ class BodyText(fields.TEXT):
             yield word.encode("utf-8"), len(poslist), len(poslist) * boost, encode(poslist)
 
 
+class SectionText(BodyText):
+    """The words of a document's item sections as `search.index.section_words` tags them
+    ("1a:risk 1a:factors"): split on spaces, positions in that order."""
+
+    def index(self, value, **kwargs):
+        positions = defaultdict(list)
+        for position, word in enumerate(value.split()):
+            positions[word].append(position)
+        encode = self.format.encode
+        boost = self.format.field_boost
+        for word, poslist in positions.items():
+            yield word.encode("utf-8"), len(poslist), len(poslist) * boost, encode(poslist)
+
+
 def make_schema():
     return fields.Schema(
         id=fields.ID(unique=True, stored=True),  # "<accession>/<sequence>"
@@ -99,6 +113,11 @@ def make_schema():
         item=fields.KEYWORD(stored=True),  # 8-K items: "2.02 9.01"
         file_number=fields.KEYWORD(stored=True, lowercase=True),
         body=BodyText(analyzer=ANALYZER, phrase=True),
+        # Sections (filings.sections): the filing's main document's items ("1a 7"), and
+        # the words of each section tagged with its item. Indexes built before them
+        # lack both: section: then finds nothing until `rebuild_index`.
+        section=fields.KEYWORD(stored=True),
+        section_body=SectionText(analyzer=ANALYZER, phrase=True),
         # When the filing's bytes were stored here (search.index.ingested_value): UTC
         # text that sorts in time order. Indexes built before it lack it (see _run).
         ingested=fields.ID(stored=True, sortable=True),
@@ -280,7 +299,7 @@ def _removing(accessions: Iterable[str]):
 # --- Reading: columns, ranking, grouping, facets --------------------------------------------
 
 COLUMN_FIELDS = ("accession", "sequence", "filed", "form", "year", "doc_type", "cik", "state_loc",
-                 "state_inc", "sic", "item", "ingested")
+                 "state_inc", "sic", "item", "ingested", "section")
 _segment_columns: dict[str, dict[str, list]] = {}
 _columns_lock = threading.Lock()
 
@@ -315,7 +334,7 @@ def columns(searcher) -> dict[str, list]:
 
 _DEFAULTS = {name: "" for name in COLUMN_FIELDS} | {"sequence": 0}
 # Columns of space-separated words (every party's CIK, state): read as tuples of words.
-WORD_COLUMNS = {"cik", "state_loc", "state_inc", "sic", "item"}
+WORD_COLUMNS = {"cik", "state_loc", "state_inc", "sic", "item", "section"}
 
 
 def _read_column(reader, name) -> list:
@@ -459,6 +478,7 @@ def _facet_counts(cols, leaders: list[int], ranked: list[int], grouped: bool = F
         "state_inc": lambda: top(count_multi("state_inc", leaders)),
         "sic": lambda: top(count_multi("sic", leaders)),
         "item": lambda: top(count_multi("item", leaders)),
+        "section": lambda: top(count_multi("section", leaders)),
     }
     return {name: counters[name]() for name in names}
 

@@ -25,7 +25,11 @@ def clause_query(clause: Clause):
         return wq.Or([wq.Term("cik", c) for c in ciks]) if ciks else wq.NullQuery
     if clause.field == "file":  # the KEYWORD field keeps its values lower-cased
         return wq.Term("file_number", clause.words[0].lower())
-    name = "company" if clause.field == "company" else "body"
+    if clause.field == "section":
+        return wq.Term("section", clause.words[0])
+    if clause.section:
+        clause = clause.in_section()
+    name = clause.field if clause.field in ("company", "section_body") else "body"
     if clause.kind == "prefix":
         return wq.Prefix(name, clause.words[0])
     if clause.kind == "word":
@@ -79,7 +83,7 @@ def filter_queries(req, messages: list[str]) -> list:
                                     req.ingested_to or None, startexcl=True))
     for name, values in (("cik", req.ciks), ("year", req.years), ("sic", req.sic),
                          ("state_inc", req.state_inc), ("state_loc", req.state_loc),
-                         ("item", req.items)):
+                         ("item", req.items), ("section", req.sections)):
         if values:
             queries.append(wq.Or([wq.Term(name, v) for v in values]))
     if req.file_numbers:

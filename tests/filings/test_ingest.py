@@ -250,7 +250,8 @@ def test_filing_json_has_the_documented_shape(client, ingest_paths):
         "irs_number", "business_address", "mail_address", "former_names",
     }
     doc = data["documents"][0]
-    assert list(doc) == ["sequence", "type", "filename", "description", "kind", "size", "url"]
+    assert list(doc) == ["sequence", "type", "filename", "description", "kind", "size", "url",
+                         "sections"]
     assert doc["kind"] == "xml"
     assert doc["url"].endswith("/filings/0000842517-24-000086/1/")
 

@@ -14,7 +14,8 @@ from search.filters import CATEGORY_BY_SLUG, SearchRequest, range_start, years_a
 
 # The parameter each facet's values select.
 PARAM = {"company": "cik"}
-FACETS = ["form", "company", "year", "doc_type", "state_loc", "state_inc", "sic", "item"]
+FACETS = ["form", "company", "year", "doc_type", "state_loc", "state_inc", "sic", "item",
+          "section"]
 EVERYTHING = {"filed_from": "1900-01-01"}  # a filter that keeps every dated filing
 
 
@@ -276,7 +277,8 @@ def test_without_clears_exactly_the_filter_named():
     samples = {"form": "10-K", "category": "annual", "doc_type": "EX-10", "cik": "320193",
                "file_number": "000-10030",
                "year": "2020", "sic": "3571", "state_inc": "DE", "state_loc": "CA",
-               "item": "2.02"}
+               "item": "2.02",
+               "section": "1A"}
     assert set(samples) == set(MULTI_VALUED)
     for name, value in samples.items():
         query.setlist(name, [value])
