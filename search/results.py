@@ -320,6 +320,8 @@ def attach_snippets(items, parsed: ParsedQuery):
     # A filing indexed by its header alone has no document text to cut a snippet from.
     hits = [hit for hit in hits if hit.fields.get("pk")]
     pattern = pattern_for(parsed)
+    if scoped:
+        hits = _section_snippets(hits, scoped, pattern)
     heads = dict(
         Document.objects.filter(pk__in=[h.pk for h in hits])
         .annotate(head=Substr("text", 1, SNIPPET_HEAD))
@@ -340,6 +342,27 @@ def attach_snippets(items, parsed: ParsedQuery):
         )
         for hit in deeper:
             hit.snippet = snippet(texts.get(hit.pk, ""), pattern)
+
+
+def _section_snippets(hits: list[Hit], item: str, pattern) -> list[Hit]:
+    """A section search's snippets come from inside the section searched (the first of
+    that item's sections holding a hit, for a 10-Q's two Items 2): each span is read
+    alone. Returns the hits left without one, for the whole text."""
+    rows = Document.objects.filter(pk__in=[h.pk for h in hits]).values_list("pk", "sections")
+    spans = {pk: [(s["start"], s["end"]) for s in sections or []
+                  if str(s.get("item", "")).lower() == item] for pk, sections in rows}
+    rest = []
+    for hit in hits:
+        for start, end in spans.get(hit.pk, []):
+            part = (Document.objects.filter(pk=hit.pk)
+                    .annotate(part=Substr("text", start + 1, max(0, end - start)))
+                    .values_list("part", flat=True).first()) or ""
+            hit.snippet = snippet(part, pattern, complete=False)
+            if hit.snippet:
+                break
+        else:
+            rest.append(hit)
+    return rest
 
 
 # "Did you mean" looks up every word one edit away: 54 lookups a letter. Longer words are

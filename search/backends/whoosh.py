@@ -487,6 +487,15 @@ OLD_INDEX = ("This search index was built before ingest times were indexed: run 
              "manage.py rebuild_index to sort and filter by when filings were ingested.")
 
 
+OLD_SECTIONS = ("This search index was built before sections were indexed: run "
+                "manage.py rebuild_index to search inside sections (section:).")
+
+
+def _asks_sections(parsed, filters) -> bool:
+    clauses = [c for group in parsed.groups for c in group] + parsed.excluded
+    return bool(filters.sections) or any(c.section or c.field == "section" for c in clauses)
+
+
 def _known_fields(entry: dict, schema) -> dict:
     """The entry's fields that the index's schema has. An index built by an older
     version lacks newer fields: it takes what it can (searches say what is missing,
@@ -532,6 +541,8 @@ class WhooshBackend(SearchBackend):
             messages.append(OLD_INDEX)
             if filters.ingested_after or filters.ingested_to:
                 query = wq.NullQuery  # no entry of this index says when it came
+        if "section_body" not in s.schema and _asks_sections(parsed, filters):
+            messages.append(OLD_SECTIONS)  # section: finds nothing in it
         ranked, scores = _ranked(s, cols, query, sort)
         return s, cols, ranked, scores
 

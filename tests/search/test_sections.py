@@ -109,3 +109,52 @@ def test_both_engines_agree_on_section_searches(db, settings, search_dirs, param
     assert (p_page.documents, p_page.filings) == (w_page.documents, w_page.filings)
     assert set(p_entries) == set(w_entries)
     assert w_page.facets["section"] == [tuple(x) for x in p_page.facets["section"]]
+
+
+def test_a_section_searchs_snippet_comes_from_inside_the_section(api):
+    # "net sales" is all over the Apple 10-Qs' financial statements (Item 1) too.
+    import html
+    import re
+
+    data = api(q='section:2 "net sales"', view="documents")
+    assert data["results"]
+    for result in data["results"]:
+        document = Document.objects.get(filing__accession_number=result["accession_number"],
+                                        sequence=result["sequence"])
+        inside = " ".join(document.text[s["start"]:s["end"]] for s in document.sections
+                          if s["item"] == "2")
+        assert "<mark" in result["snippet"]
+        for passage in html.unescape(re.sub(r"<[^>]*>", "", result["snippet"])).split("…"):
+            passage = " ".join(passage.split())
+            if passage:
+                assert passage in " ".join(inside.split()), passage
+
+
+def test_an_index_built_before_sections_says_to_rebuild(ingest_paths, client, settings):
+    """A Whoosh index without the section fields opens and takes new filings; a section
+    search says to run rebuild_index, and after it finds the section."""
+    from django.core.management import call_command
+    from whoosh import index as wi
+
+    from search.backends import whoosh
+    from tests.conftest import corpus_file
+
+    settings.SEARCH_BACKEND = "whoosh"
+    root = settings.SEARCH_INDEX_DIR
+    generation = root / "gen-1-1"
+    generation.mkdir(parents=True)
+    schema = whoosh.make_schema()
+    schema.remove("section")
+    schema.remove("section_body")
+    wi.create_in(str(generation), schema)
+    (root / "current").symlink_to(generation.name)
+    whoosh.close_searcher()
+
+    assert ingest_paths(corpus_file("0001010412-10-000078.txt")).failed == 0  # a 10-K
+    assert client.get("/api/search", {"q": "form:10-K"}).json()["total"] == 1
+    data = client.get("/api/search", {"q": "form:10-K section:7 operations"}).json()
+    assert data["total"] == 0
+    assert any("rebuild_index" in m for m in data["messages"])
+    call_command("rebuild_index", verbosity=0)
+    data = client.get("/api/search", {"q": "form:10-K section:7 operations"}).json()
+    assert data["total"] == 1 and not any("rebuild_index" in m for m in data["messages"])
