@@ -175,3 +175,25 @@ def test_the_api_lists_each_documents_sections(client, ten_k):
     assert text[risk["start"]:risk["end"]].startswith("ITEM 1A. Risk Factors")
     assert risk["url"].endswith("/?section=item-1a#item-1a")
     assert all(d["sections"] == [] for d in data["documents"][1:])
+
+
+def test_a_long_documents_sections_link_to_the_page_that_holds_them(client, ingest_paths):
+    # BMS's 2006 10-K: 3 MB of HTML, shown a page at a time.
+    assert ingest_paths(corpus_file("0001193125-07-039915.txt")).failed == 0
+    from filings.models import Document
+
+    document = Document.objects.get(filing__accession_number="0001193125-07-039915",
+                                    sequence=1)
+    assert document.page_breaks, "expected a paged document"
+    page = client.get(document.get_absolute_url()).content.decode()
+    links = {anchor: href for href, anchor in
+             re.findall(r'<a href="([^"]*#(item-[0-9a-z-]+))"', page)}
+    assert links["item-1"] == "#item-1"  # on this page
+    later = links["item-8"]
+    number = int(re.search(r"\?page=(\d+)#item-8$", later).group(1))
+    assert number > 1
+    # That page holds the anchor; ?section= opens it too (a search hit's link).
+    assert 'id="item-8"' in client.get(later.split("#")[0]).content.decode()
+    opened = client.get(document.get_absolute_url() + "?section=item-8").content.decode()
+    assert 'id="item-8"' in opened and 'id="item-1"' not in opened
+    assert 'id="item-8"' in client.get(document.get_absolute_url() + "?section=8").content.decode()
