@@ -27,7 +27,7 @@ FEED_SIZE = 50
 
 class SaveForm(forms.Form):
     name = forms.CharField(max_length=100, strip=True)
-    query = forms.CharField(max_length=4000, required=False)
+    query = forms.CharField(max_length=20000, required=False)  # bounded again on saving
 
 
 class EditForm(forms.Form):
@@ -64,6 +64,9 @@ def save(request):
         messages.error(request, "A saved search needs a name (at most 100 characters).")
         return redirect("search:saved")
     query = saved_query(QueryDict(form.cleaned_data["query"].lstrip("?")))
+    if len(query) > SavedSearch._meta.get_field("query").max_length:
+        messages.error(request, "This search is too long to save: use fewer filter values.")
+        return redirect("search:saved")
     now = alerts.watermark()
     try:
         with transaction.atomic():

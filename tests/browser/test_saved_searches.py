@@ -31,6 +31,12 @@ def test_save_a_search_and_see_a_backfilled_filing_as_new(
     try:
         page.goto(f"{live_server.url}/search/?cik=1875558&cik=14272")
         page.click(".site-header__account a:text-is('Sign in')")
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=os.path.join(artifacts_dir, f"saved-login-{label}.png"))
+        assert no_sideways_scrolling(page)
+        top = page.evaluate("document.querySelector('input[name=username]')"
+                            ".getBoundingClientRect().top")
+        assert top + 40 <= height, (label, top)
         page.fill("input[name=username]", "ann")
         page.fill("input[name=password]", "a-long-pass-phrase")
         page.click("button:text-is('Sign in')")

@@ -203,6 +203,15 @@ def test_save_from_the_results_page_and_list_it(client, users, ingest_paths, sea
     assert SavedSearch.objects.count() == 1
 
 
+def test_a_search_too_long_to_keep_is_refused_with_a_message(client, users):
+    client.force_login(users[0])
+    values = "&".join(f"form=F-{n:02d}{'X' * 60}" for n in range(50))
+    values += "&" + "&".join(f"doc_type=D-{n:02d}{'Y' * 60}" for n in range(50))
+    response = client.post("/searches/save/", {"name": "long", "query": values}, follow=True)
+    assert "too long to save" in response.content.decode()
+    assert not SavedSearch.objects.exists()
+
+
 def test_signed_out_visitors_get_no_save_form(client, ingest_paths, search_backend):
     ingest_paths(corpus_file(RECENT))
     html = client.get("/search/", {"q": "nuvectis"}).content.decode()
