@@ -119,6 +119,24 @@ class _Candidate:
         return (_ROMAN.get(self.part, 0) if quarterly else 0, *_order(self.item))
 
 
+# A 10-Q's items are numbered afresh in Part II: their titles tell the parts apart where
+# the body names no part (an index's "PART II" line is then the last one read).
+_PART_I_TITLES = re.compile(r"\W*(financial\s+statements|management.{0,3}s\s+discussion|"
+                            r"quantitative\s+and\s+qualitative|controls\s+and\s+procedures)",
+                            re.IGNORECASE)
+_PART_II_TITLES = re.compile(r"\W*(legal\s+proceedings|risk\s+factors|unregistered|changes\s+in"
+                             r"\s+securities|defaults|submission\s+of\s+matters|mine\s+safety|"
+                             r"other\s+information|exhibits)", re.IGNORECASE)
+
+
+def _quarterly_part(item: str, title: str) -> str:
+    if item in ("1", "2", "3", "4") and _PART_I_TITLES.match(title.lstrip(_SEPARATORS)):
+        return "I"
+    if _PART_II_TITLES.match(title.lstrip(_SEPARATORS)):
+        return "II"
+    return ""
+
+
 def _title(rest: str, next_line: str) -> str:
     title = rest.strip(_SEPARATORS).replace("\t", " ")
     if not re.search(r"\w", title):
@@ -176,6 +194,8 @@ def _candidates(text: str, kind: str) -> tuple[list[_Candidate], list[int]]:
         if not item:
             continue
         next_line = lines[number + 1] if number + 1 < len(lines) else ""
+        if kind == "quarterly":
+            part = _quarterly_part(item, f"{rest} {next_line}") or part
         indent = len(line) - len(stripped)
         item_at = start + indent + (heading.end("part") if heading["part"] else 0)
         found.append(_Candidate(item, part, start, item_at, rest, next_line))

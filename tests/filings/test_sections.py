@@ -197,3 +197,12 @@ def test_a_long_documents_sections_link_to_the_page_that_holds_them(client, inge
     opened = client.get(document.get_absolute_url() + "?section=item-8").content.decode()
     assert 'id="item-8"' in opened and 'id="item-1"' not in opened
     assert 'id="item-8"' in client.get(document.get_absolute_url() + "?section=8").content.decode()
+
+
+def test_a_10q_whose_body_names_no_part_is_read_by_its_item_titles():
+    # Indiana Bell's 1999 10-Q: its index ends with "PART II / OTHER INFORMATION", then
+    # the body starts "Item 1 - Financial Statements" with no PART I line.
+    _type, _text, _html, sections = _main("0000732715-99-000042.nc")
+    assert [(s["part"], s["item"], s["title"]) for s in sections] == [
+        ("I", "1", "Financial Statements"),
+        ("I", "2", "Management's Discussion and Analysis")]
