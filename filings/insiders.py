@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from filings.models import InsiderTransaction
+from filings.models import Company, InsiderTransaction
 from filings.xmlview import TRANSACTION_CODES
 
 PAGE_SIZE = 100
@@ -145,8 +145,14 @@ def _transactions(request, cik, role: str):
     if request.GET.get("format") == "csv":
         return _csv(request, company, role, selection["rows"])
     page = Paginator(selection["rows"], PAGE_SIZE).get_page(request.GET.get("page"))
+    # The other party's page is linked where there is one: an owner named only in a
+    # report's XML has no company page here.
+    parties = {r.owner_cik if role == ISSUER else r.issuer_cik for r in page.object_list}
+    linked = set(Company.objects.filter(cik__in=parties - {None})
+                 .values_list("cik", flat=True))
     for row in page.object_list:
         row.code_title = TRANSACTION_CODES.get(row.code, "")
+        row.party_linked = (row.owner_cik if role == ISSUER else row.issuer_cik) in linked
     params = request.GET.copy()
     params["format"] = "csv"
     params.pop("page", None)

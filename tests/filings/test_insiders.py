@@ -113,3 +113,14 @@ def test_unknown_company_is_a_404_and_padded_cik_redirects(client, insiders):
     response = client.get(f"/companies/000{TESLA_CIK}/insiders/?code=S")
     assert response.status_code == 301
     assert response["Location"] == f"/companies/{TESLA_CIK}/insiders/?code=S"
+
+
+def test_an_owner_without_a_company_page_is_not_linked(client, insiders):
+    from filings.models import InsiderTransaction
+
+    InsiderTransaction.objects.filter(position=0, issuer_cik=TESLA_CIK).update(
+        owner_cik=42, owner_name="Owner Named Only In The XML")
+    html = client.get(f"/companies/{TESLA_CIK}/insiders/", {"sort": "-shares"}).content.decode()
+    assert "Owner Named Only In The XML" in html
+    assert "/companies/42/" not in html
+    assert f'href="/companies/{OWNER_CIK}/insiders/as-owner/"' in html
