@@ -1,4 +1,5 @@
-"""System checks of the search index: recorded work that no drain has applied yet."""
+"""System checks of the search index: recorded work that no drain has applied yet, and a
+Whoosh index built without fields this version indexes."""
 from django.core import checks
 from django.db import DatabaseError
 
@@ -21,5 +22,35 @@ def pending_index_work(app_configs, **kwargs):
             f"{count} filing change(s) are recorded but not yet in the search index.",
             hint="Run `manage.py check_index --repair` (or any ingest) to apply them.",
             id="search.W001",
+        )
+    ]
+
+
+@checks.register()
+def index_schema(app_configs, **kwargs):
+    """Warn when the Whoosh index was built by an older version, without fields this one
+    indexes (such as the ingest times saved searches count by): it keeps working, and
+    what needs the missing fields says so, until `rebuild_index` builds it afresh."""
+    from django.conf import settings
+
+    if getattr(settings, "SEARCH_BACKEND", "whoosh") != "whoosh":
+        return []
+    from search.backends import whoosh
+
+    link = whoosh.index_root() / "current"
+    if not link.exists():  # never created yet: the first write makes it with every field
+        return []
+    try:
+        schema = whoosh.open_index().schema
+    except Exception:  # noqa: BLE001 - an unreadable index is for check_index to report
+        return []
+    missing = [name for name in whoosh.make_schema().names() if name not in schema]
+    if not missing:
+        return []
+    return [
+        checks.Warning(
+            f"The search index was built without the field(s) {', '.join(missing)}.",
+            hint="Run `manage.py rebuild_index` to search, sort and filter by them.",
+            id="search.W002",
         )
     ]

@@ -150,7 +150,12 @@ def test_an_index_built_before_ingest_times_still_works_and_says_so(
                                       "ingested_after": "2000-01-01T00:00:00Z"}).json()
     assert data["total"] == 0
     assert any("rebuild_index" in m for m in data["messages"])
+    from django.core import checks
+
+    warned = [w for w in checks.run_checks() if w.id == "search.W002"]
+    assert len(warned) == 1 and "ingested" in warned[0].msg
     call_command("rebuild_index", verbosity=0)
+    assert not [w for w in checks.run_checks() if w.id == "search.W002"]
     data = client.get("/api/search", {"q": "cik:14272",
                                       "ingested_after": "2000-01-01T00:00:00Z"}).json()
     assert data["total"] == 1 and not any("rebuild_index" in m for m in data["messages"])
