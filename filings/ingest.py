@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 NEW, UPDATED, UNCHANGED, FAILED = "new", "updated", "unchanged", "failed"
 INDEX_BATCH = 500  # stored filings between two applications of the recorded index work
+PDF_SECONDS_PER_SUBMISSION = 300  # reading all the PDFs of one submission (PdfBudget)
 
 
 @dataclass
@@ -144,9 +145,10 @@ def prepare_bytes(data: bytes, name: str) -> list[Prepared]:
 def _prepare_submission(submission: sub.Submission) -> Prepared:
     resolve = _image_resolver(submission)
     documents = []
+    pdf_budget = PdfBudget()
     for doc in submission.documents:
         if doc.kind == sub.PDF:
-            text, html = _derive_pdf(doc, submission.warnings)
+            text, html = _derive_pdf(doc, submission.warnings, pdf_budget)
         else:
             text, html = _derive(doc, resolve)
         # Item sections of a 10-K, 10-Q or 8-K, with anchors in its HTML for deep links.
@@ -192,14 +194,30 @@ def _derive(doc: sub.Document, resolve) -> tuple[str, str]:
     return extract_text(doc.kind, doc.text), text_to_html(doc.text)
 
 
-def _derive_pdf(doc: sub.Document, warnings: list[str]) -> tuple[str, str]:
+@dataclass
+class PdfBudget:
+    """Wall-clock seconds left for reading one submission's PDFs: pdftext bounds each PDF,
+    this bounds a submission of many (a crafted one may hold a hundred that each loop)."""
+
+    seconds: float = field(default_factory=lambda: PDF_SECONDS_PER_SUBMISSION)
+
+
+def _derive_pdf(doc: sub.Document, warnings: list[str],
+                budget: PdfBudget) -> tuple[str, str]:
     """A PDF's text, read within pdftext's time and memory bounds, shown as plain text
     beside its download. A PDF that cannot be read is a warning on the filing."""
     from filings import pdftext
 
-    result = pdftext.extract(doc.data or b"")
+    label = f"document {doc.sequence} ({doc.filename or doc.type or 'PDF'})"
+    if budget.seconds <= 0:
+        warnings.append(f"{label}: PDF text not read: this submission's PDFs took "
+                        f"{PDF_SECONDS_PER_SUBMISSION} s already")
+        return "", ""
+    started = time.monotonic()
+    result = pdftext.extract(doc.data or b"",
+                             timeout=min(pdftext.TIMEOUT_SECONDS, budget.seconds))
+    budget.seconds -= time.monotonic() - started
     if result.error:
-        label = f"document {doc.sequence} ({doc.filename or doc.type or 'PDF'})"
         warnings.append(f"{label}: PDF text {'incomplete' if result.text else 'not read'}: "
                         f"{result.error}")
     if not result.text:

@@ -173,3 +173,23 @@ def test_rederive_reads_the_text_of_pdfs_stored_before(ingest_paths):
     assert outcome.status == "updated"
     letter = filing.documents.get(sequence=1)
     assert letter.kind == "pdf" and "Dear Luca Maestri:" in letter.text
+
+
+def test_a_submission_of_many_hostile_pdfs_is_bounded_in_all(monkeypatch):
+    from filings import ingest
+
+    monkeypatch.setattr(ingest, "PDF_SECONDS_PER_SUBMISSION", 2)
+    data = submission_with_pdfs("0000999001-24-000002", {
+        f"loop{n}.pdf": balloon_pdf() for n in range(1, 5)
+    } | {"fine.pdf": pdf_bytes(["never read"])})
+    started = time.monotonic()
+    [prepared] = ingest.prepare_bytes(data, "many.txt")
+    assert time.monotonic() - started < 8
+    texts = [p.text for p in prepared.documents]
+    assert texts == ["Cover page of a filing with PDF exhibits."] + [""] * 5
+    warnings = [w for w in prepared.submission.warnings if "PDF" in w]
+    assert warnings[0] == ("document 2 (loop1.pdf): PDF text not read: "
+                           "reading the PDF took longer than 2 s; stopped")
+    assert warnings[-1] == ("document 6 (fine.pdf): PDF text not read: "
+                            "this submission's PDFs took 2 s already")
+    assert len(warnings) == 5

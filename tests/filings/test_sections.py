@@ -206,3 +206,21 @@ def test_a_10q_whose_body_names_no_part_is_read_by_its_item_titles():
     assert [(s["part"], s["item"], s["title"]) for s in sections] == [
         ("I", "1", "Financial Statements"),
         ("I", "2", "Management's Discussion and Analysis")]
+
+
+def test_a_filing_stored_before_sections_gets_them_when_re_derived(client, ten_k):
+    from filings.ingest import rederive
+    from filings.models import Document
+
+    main = Document.objects.filter(filing=ten_k, sequence=1)
+    main.update(sections=[], html=main.values_list("html", flat=True).first().replace(
+        '<span id="item-7" class="section-anchor"></span>', ""))
+    from search.index import update_filings
+
+    update_filings([ten_k.accession_number])  # its entry as an older version wrote it
+    assert client.get("/api/search", {"q": "section:7 operations"}).json()["total"] == 0
+    assert [o.status for o in rederive(ten_k)] == ["updated"]
+    document = main.get()
+    assert "7" in [s["item"] for s in document.sections]
+    assert 'id="item-7"' in document.html
+    assert client.get("/api/search", {"q": "section:7 operations"}).json()["total"] == 1
