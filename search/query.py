@@ -346,7 +346,8 @@ def _negated(clause: Clause) -> Clause:
 def _clause(match, messages, group_field: str | None = None) -> Clause | None:
     field_name = (match["field"] or "").lower() or group_field or ""
     word = match["word"]
-    if match["field"] and field_name not in FIELDS:
+    address = field_name == "file" and (word or "").startswith("//")  # file:///a/b
+    if match["field"] and (field_name not in FIELDS or address):
         # "http://..." or "note:": not a field, just words
         value = word if word is not None else f'"{match["phrase"] or ""}"'
         if field_name not in _NOT_FIELDS:

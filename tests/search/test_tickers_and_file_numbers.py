@@ -86,3 +86,16 @@ def test_company_page_shows_its_tickers(client, corpus, tickers):
     html = client.get("/companies/320193/").content.decode()
     assert "AAPL" in html and "Nasdaq" in html
     assert "AAPL" not in client.get("/companies/796343/").content.decode()  # ADBE's
+
+
+def test_file_field_and_file_addresses():
+    from search.query import parse
+
+    [[clause]] = parse("file:000-10030").groups
+    assert (clause.field, clause.words) == ("file", ["000-10030"])
+    [[clause]] = parse('ticker:"brk-b"').groups
+    assert (clause.field, clause.words) == ("ticker", ["BRK-B"])
+    # A file:// address stays words, silently, as before file: was a field.
+    parsed = parse("file:///etc/passwd")
+    assert {c.field for g in parsed.groups for c in g} == {"body"}
+    assert not parsed.messages
