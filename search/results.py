@@ -252,11 +252,21 @@ def facets(counts: dict[str, list[tuple[str, int]]]) -> list[Facet]:
     result = []
     for name in FACET_NAMES:
         values = counts.get(name) or []
+        if name == "section":  # equal counts in the form's order: 1, 1A, 2... not 1, 10
+            values = sorted(values, key=lambda pair: (-pair[1], _item_order(pair[0])))
         labelled = [(v, value_label(name, v, names=names, sic_names=sic_names), n)
                     for v, n in values]
         if labelled:
             result.append(Facet(name, FILTER_LABELS[FACET_PARAMS.get(name, name)], labelled))
     return result
+
+
+def _item_order(item: str) -> tuple:
+    """"1a" → (1, 0, "a"), "2.02" → (2, 2, ""): items in the order of the forms."""
+    match = re.fullmatch(r"(\d+)(?:\.(\d+))?([a-z]?)", item)
+    if match is None:
+        return (999, 0, item)
+    return (int(match[1]), int(match[2] or 0), match[3])
 
 
 def _names(ciks=(), sic_codes=()) -> tuple[dict[int, str], dict[str, str]]:

@@ -76,6 +76,16 @@ def test_the_section_facet_counts_what_its_filter_finds(api):
         assert api(q="revenue", section=value.upper())["filings"] == count
 
 
+def test_the_section_facet_lists_equal_counts_in_the_forms_order():
+    from search.results import facets
+
+    counted = [("1", 5), ("10", 3), ("1a", 3), ("2", 3), ("2.02", 3), ("1b", 3), ("9.01", 1)]
+    section = next(f for f in facets({"section": counted}) if f.name == "section")
+    assert [v for v, _label, _n in section.values] == ["1", "1a", "1b", "2", "2.02", "10",
+                                                      "9.01"]
+    assert section.values[1][1] == "Item 1A" and section.label == "Section"
+
+
 def test_results_link_a_section_search_to_the_sections_heading(client, corpus):
     page = client.get("/search/", {"q": 'section:2 "net sales"'}).content.decode()
     assert "&amp;section=2#item-2" in page
