@@ -113,7 +113,11 @@ class ParsedQuery:
         return any(c.field == "body" for g in self.groups for c in g)
 
     def text(self) -> str:
-        parts = [" OR ".join(c.text() for c in g) for g in self.groups]
+        # section:1A alone is implied by the terms it scopes (section:1A cyber), which
+        # are written with it.
+        scoped = {c.section for g in self.groups for c in g if c.section}
+        parts = [" OR ".join(c.text() for c in g) for g in self.groups
+                 if not (len(g) == 1 and g[0].field == "section" and g[0].words[0] in scoped)]
         parts += [c.text() for c in self.excluded]
         return " ".join(parts)
 

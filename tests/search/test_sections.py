@@ -97,8 +97,8 @@ def test_an_item_that_is_no_item_is_refused_with_a_message(api):
 
 
 def test_a_section_query_is_written_back_with_its_scope():
-    assert parse("section:1A cyber -breach").text() == "section:1A section:1A cyber " \
-        "section:1A -breach"
+    assert parse("section:1A cyber -breach").text() == "section:1A cyber section:1A -breach"
+    assert parse("section:7 section:1A cyber").text() == "section:7 section:1A cyber"
     again = parse(parse("section:1A cyber -breach").text())
     assert [(c.words, c.section) for c in again.excluded] == [(["breach"], "1a")]
 
