@@ -330,7 +330,9 @@ def add_anchors(html: str, text: str, sections: list[Section]) -> str:
                 stream.append("\n")
                 length += 1
             continue
-        piece = _html.unescape(match.group(0))
+        piece = match.group(0)
+        if "&" in piece:
+            piece = _html.unescape(piece)
         starts.append(length)
         places.append(match.start())
         stream.append(piece)
