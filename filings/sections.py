@@ -152,10 +152,12 @@ def _title(rest: str, next_line: str) -> str:
     return title.strip(" .:\u2013\u2014-")
 
 
-def _candidates(text: str, kind: str) -> tuple[list[_Candidate], list[int]]:
-    """Heading-like lines in order, and where signature headings stand."""
+def _candidates(text: str, kind: str) -> tuple[list[_Candidate], list[int], list[int]]:
+    """Heading-like lines in order, and where signature headings and part headings
+    ("PART II - OTHER INFORMATION") stand."""
     found: list[_Candidate] = []
     signatures: list[int] = []
+    part_lines: list[int] = []
     part = ""
     position = 0
     lines = text.split("\n")
@@ -178,6 +180,7 @@ def _candidates(text: str, kind: str) -> tuple[list[_Candidate], list[int]]:
             if whole_part and len(stripped) < 100 and not re.search(
                     r"\bitem\b", whole_part["rest"], re.IGNORECASE):
                 part = whole_part["roman"].upper()
+                part_lines.append(start)
             continue
         rest = heading["rest"]
         after = rest.lstrip(" \t\xa0")
@@ -199,7 +202,7 @@ def _candidates(text: str, kind: str) -> tuple[list[_Candidate], list[int]]:
         indent = len(line) - len(stripped)
         item_at = start + indent + (heading.end("part") if heading["part"] else 0)
         found.append(_Candidate(item, part, start, item_at, rest, next_line))
-    return found, signatures
+    return found, signatures, part_lines
 
 
 def _latest_chain(keys: list[tuple]) -> list[int]:
@@ -253,7 +256,7 @@ def find_sections(doc_type: str, text: str) -> list[Section]:
     kind = family(doc_type)
     if kind is None or not text:
         return []
-    candidates, signatures = _candidates(text, kind)
+    candidates, signatures, part_lines = _candidates(text, kind)
     quarterly = kind == "quarterly"
     # A heading repeated with no other between (running headers) continues its section.
     collapsed: list[_Candidate] = []
@@ -269,6 +272,10 @@ def find_sections(doc_type: str, text: str) -> list[Section]:
         else:
             after = bisect_left(signatures, candidate.start + 1)
             end = signatures[after] if after < len(signatures) else len(text)
+        # A part's heading before the next item belongs to neither section.
+        last_part = bisect_left(part_lines, end) - 1
+        if last_part >= 0 and part_lines[last_part] > candidate.heading:
+            end = part_lines[last_part]
         sections.append(Section(candidate.item, candidate.part,
                                 _title(candidate.title, candidate.next_line),
                                 candidate.start, end, heading=candidate.heading))

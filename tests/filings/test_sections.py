@@ -32,9 +32,11 @@ def test_a_modern_10k_has_risk_factors_and_mdna_as_their_bodies():
     assert _heading(text, by_item["7"]).startswith("ITEM 7. Management")
     mdna = text[by_item["7"]["start"]:by_item["7"]["end"]]
     assert "ITEM 7A" not in mdna and len(mdna) > 5000
-    # Spans follow each other and stay within the text.
+    # Spans follow each other (but for a part's heading between them) within the text.
     for before, after in zip(sections, sections[1:], strict=False):
-        assert before["end"] == after["start"]
+        between = text[before["end"]:after["start"]]
+        assert before["end"] <= after["start"] and (not between or between.startswith("PART"))
+    assert text[sections[4]["end"]:sections[5]["start"]] == "PART II\n"
     assert sections[-1]["end"] <= len(text)
 
 
@@ -54,6 +56,7 @@ def test_a_10q_table_of_contents_is_not_taken_for_the_body():
     assert [(s["part"], s["item"]) for s in sections] == [
         ("I", "1"), ("I", "2"), ("II", "1"), ("II", "6")]
     assert _heading(text, sections[0]) == "ITEM 1. FINANCIAL STATEMENTS"
+    assert "PART II" not in text[sections[1]["start"]:sections[1]["end"]]
     assert sections[1]["end"] - sections[1]["start"] > 10_000  # MD&A, not its index line
     assert [s["anchor"] for s in sections] == ["item-1", "item-2", "part-ii-item-1",
                                                "item-6"]
