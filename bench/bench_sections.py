@@ -34,6 +34,7 @@ def main():
     django.setup()
     from filings import sections as sec
     from filings.ingest import prepare_bytes
+    from filings.sanitize import text_and_html
     from filings.submission import SubmissionError
 
     with open(CORPUS / "MANIFEST.tsv", newline="") as fh:
@@ -44,25 +45,34 @@ def main():
     for row in rows:
         try:
             prepared = prepare_bytes((CORPUS / row["file"]).read_bytes(), row["file"])
+            documents = [(d.document.type, d.text, d.sections)
+                         for p in prepared for d in p.documents]
         except SubmissionError as exc:
-            skipped.append(f"{row['file']}: {exc.reason}")
-            continue
-        for p in prepared:
-            for d in p.documents:
-                kind = sec.family(d.document.type)
-                if kind is None:
-                    continue
-                started = time.perf_counter()
-                sec.find_sections(d.document.type, d.text)
-                seconds += time.perf_counter() - started
-                items = [s["item"] for s in d.sections]
-                total_sections += len(items)
-                anchors += sum(1 for s in d.sections if s["anchor"])
-                by_family[kind].append((row["file"], d.document.type, len(d.text), items))
-                if args.list:
-                    print(f"{row['file']} {d.document.type} ({len(d.text):,} chars): "
-                          + (" ".join(f"{s['part'] + '-' if s['part'] else ''}{s['item']}"
-                                      for s in d.sections) or "none"))
+            # A document without its submission (no accession number: not ingestible):
+            # its main document's text, derived as ingest would.
+            raw = (CORPUS / row["file"]).read_text("latin-1")
+            if "<TEXT>" not in raw:
+                skipped.append(f"{row['file']}: {exc.reason}")
+                continue
+            text, html = text_and_html(raw[raw.index("<TEXT>") + 6:], lambda src: None)
+            found = sec.find_sections(row["form_type"], text)
+            sec.add_anchors(html, text, found)
+            documents = [(row["form_type"], text, [s.stored() for s in found])]
+        for doc_type, text, stored in documents:
+            kind = sec.family(doc_type)
+            if kind is None:
+                continue
+            started = time.perf_counter()
+            sec.find_sections(doc_type, text)
+            seconds += time.perf_counter() - started
+            items = [s["item"] for s in stored]
+            total_sections += len(items)
+            anchors += sum(1 for s in stored if s["anchor"])
+            by_family[kind].append((row["file"], doc_type, len(text), items))
+            if args.list:
+                print(f"{row['file']} {doc_type} ({len(text):,} chars): "
+                      + (" ".join(f"{s['part'] + '-' if s['part'] else ''}{s['item']}"
+                                  for s in stored) or "none"))
     print()
     documents = sum(map(len, by_family.values()))
     print(f"{documents} main documents ({len(skipped)} files skipped), {total_sections} "
@@ -78,9 +88,10 @@ def main():
             line += f"; Item {item} in {have}/{len(docs)}"
         if kind == "annual":
             both = sum(1 for *_, items in docs if "1A" in items and "7" in items)
-            # Item 1A exists in 10-Ks for fiscal years ending after 1 December 2005.
-            modern = [d for d in docs if d[0][11:13].isdigit() and int(d[0][11:13]) in
-                      range(6, 90)]
+            # Item 1A exists in 10-Ks for fiscal years ending after 1 December 2005 (the
+            # document-only file, Verizon's, is for 2008).
+            modern = [d for d in docs if d[0].startswith("noacc") or (
+                d[0][11:13].isdigit() and int(d[0][11:13]) in range(6, 90))]
             have = sum(1 for *_, items in modern if "1A" in items)
             line += (f"; both in {both}; of the {len(modern)} filed since 2006, "
                      f"{have} have 1A")

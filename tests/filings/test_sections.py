@@ -227,3 +227,22 @@ def test_a_filing_stored_before_sections_gets_them_when_re_derived(client, ten_k
     assert "7" in [s["item"] for s in document.sections]
     assert 'id="item-7"' in document.html
     assert client.get("/api/search", {"q": "section:7 operations"}).json()["total"] == 1
+
+
+def test_a_modern_10k_index_with_page_numbers_is_not_taken_for_headings():
+    # Verizon's 10-K (a document without its submission's header): its table of contents
+    # reads "Item 1A.<tab>Risk Factors<tab>14", each line ending in a page number.
+    from filings.sanitize import text_and_html
+
+    raw = corpus_file("noacc-10-K-d10k.txt").read_text("latin-1")
+    text, html = text_and_html(raw[raw.index("<TEXT>") + 6:], lambda src: None)
+    sections = find_sections("10-K", text)
+    by_item = {s.item: s for s in sections}
+    assert list(by_item) == ["1", "1A", "1B", "2", "3", "4", "5", "6", "7", "7A", "8", "9",
+                             "9A", "9B", "10", "11", "12", "13", "14", "15"]
+    index_line = text.index("Item 1A.\tRisk Factors\t14")
+    assert by_item["1A"].start > index_line
+    assert text[by_item["1A"].start:].startswith("Item 1A. Risk Factors\nThe following")
+    assert by_item["1A"].end - by_item["1A"].start > 10_000
+    add_anchors(html, text, sections)
+    assert all(s.anchor for s in sections)
