@@ -65,8 +65,10 @@ def extract(
     except OSError:  # the child died before reading all of stdin (e.g. at its limit)
         child.kill()
         out, _ = child.communicate()
-    if child.returncode == -signal.SIGXCPU or child.returncode == -signal.SIGKILL:
+    if child.returncode == -signal.SIGXCPU:
         return PdfText(error=f"reading the PDF took more than {cpu_seconds} s of CPU; stopped")
+    if child.returncode == -signal.SIGKILL:  # the CPU hard limit, or the system's OOM killer
+        return PdfText(error="the PDF reader was killed (out of CPU time or memory)")
     try:
         result = json.loads(out)
     except ValueError:
