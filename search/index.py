@@ -119,7 +119,10 @@ def ingested_value(moment) -> str:
     in time order on every engine ("2026-12-01T12:05:27.123456Z"; "" for none)."""
     if moment is None:
         return ""
-    return moment.astimezone(datetime.UTC).strftime(INGESTED_FORMAT)
+    moment = moment.astimezone(datetime.UTC)
+    # The year with four digits: strftime writes year 999 as "999", which sorts after
+    # "2026" (an ingested_to before 1000 matched everything, an ingested_after nothing).
+    return f"{moment.year:04d}" + moment.strftime(INGESTED_FORMAT.removeprefix("%Y"))
 
 
 def _words(values: Iterable[str]) -> str:

@@ -117,6 +117,18 @@ def test_a_bad_ingest_time_is_a_message_not_a_filter(client, ingest_paths, searc
     assert any("Ingested after" in m and "'yesterday' was ignored" in m for m in data["messages"])
 
 
+def test_an_ingest_time_bound_before_the_year_1000_sorts_as_a_time(client, ingest_paths,
+                                                                   search_backend):
+    # strftime writes year 999 as "999", text that sorts after "2026": the bounds were
+    # inverted (everything ingested "up to" 0999, nothing "after" it).
+    assert index.ingested_value(datetime.datetime(999, 1, 2, tzinfo=datetime.UTC)) == \
+        "0999-01-02T00:00:00.000000Z"
+    ingest_paths(corpus_file(OLD))
+    total = {bound: client.get("/api/search", {"q": "cik:14272", bound: "0999-01-01"}
+                               ).json()["total"] for bound in ("ingested_after", "ingested_to")}
+    assert total == {"ingested_after": 1, "ingested_to": 0}
+
+
 def test_ingest_time_bounds_read_as_times_on_the_results_page(client, ingest_paths,
                                                                search_backend):
     ingest_paths(corpus_file(OLD))
