@@ -18,5 +18,6 @@ urlpatterns = [
     path("searches/<int:pk>/", saved.edit, name="saved-edit"),
     path("searches/<int:pk>/delete/", saved.delete, name="saved-delete"),
     path("searches/<int:pk>/new/", saved.new_matches, name="saved-new"),
-    path("searches/feed/<str:token>/", saved.feed, name="saved-feed"),
+    # A token is secrets.token_urlsafe: a slug (a NUL would reach PostgreSQL and fail).
+    path("searches/feed/<slug:token>/", saved.feed, name="saved-feed"),
 ]

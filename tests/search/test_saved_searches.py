@@ -312,6 +312,8 @@ def test_the_feed_is_private_by_token_and_by_ingest_time(client, users, ingest_p
     updated = re.findall(r"<entry>.*?<updated>([^<]+)</updated>", body, re.S)
     assert updated == sorted(updated, reverse=True)
     assert client.get("/searches/feed/not-the-token/").status_code == 404
+    # No token holds a NUL: a 404, not PostgreSQL's error on comparing one (a 500).
+    assert client.get(f"/searches/feed/{s.feed_token[:8]}%00/").status_code == 404
     ann.is_active = False
     ann.save()
     assert client.get(s.get_feed_url()).status_code == 404
