@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import strip_tags
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,6 +20,7 @@ from search import results as sr
 from search.filters import CATEGORY_BY_SLUG, FILTER_LABELS, RANGES, SORTS, VIEWS
 from search.index import ingested_value
 from search.models import SavedSearch, saved_query
+from search.views import AtomFeed
 
 FEED_SIZE = 50
 
@@ -176,7 +176,7 @@ def feed(request, token: str):
     req.sort, req.page, req.per_page = "ingested", 1, FEED_SIZE
     found = sr.run(req, with_facets=False)
     site = request.build_absolute_uri("/")
-    atom = Atom1Feed(
+    atom = AtomFeed(
         title=f"EDGAR saved search: {saved.name}",
         link=request.build_absolute_uri(saved.results_url(sort="ingested")),
         description=f"Filings matching {saved.name}, latest ingested first",

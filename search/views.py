@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import re
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -356,6 +357,25 @@ def export_csv(request):
     return response
 
 
+class AtomFeed(Atom1Feed):
+    """An Atom feed whose titles and summaries hold no character XML 1.0 forbids (they
+    become spaces): Django's feed writer raises on a control character, so a query or a
+    saved search's name with one (q=a%01) failed the feed with a 500."""
+
+    def __init__(self, title, link, description, **kwargs):
+        super().__init__(_xml_text(title), link, _xml_text(description), **kwargs)
+
+    def add_item(self, title, link, description, **kwargs):
+        super().add_item(_xml_text(title), link, _xml_text(description), **kwargs)
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text):
+    return _NOT_XML.sub(" ", str(text)) if text is not None else text
+
+
 @require_GET
 def feed(request):
     """An Atom feed of the search, newest first: a saved search as an alert."""
@@ -366,7 +386,7 @@ def feed(request):
     req = SearchRequest.from_query(params)
     found = sr.run(req, with_facets=False)
     title = f"EDGAR search: {req.q}" if req.q else "EDGAR search"
-    atom = Atom1Feed(
+    atom = AtomFeed(
         title=title,
         link=request.build_absolute_uri(reverse("search:results") + _qs(request)),
         description=f"Newest filings matching {req.q or 'the filters'}",

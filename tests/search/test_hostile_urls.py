@@ -25,6 +25,7 @@ SEARCH_URLS = [
     "/api/search?form=8-K&view=documents",
     "/search.csv?q=revenue",
     "/search/feed/?q=revenue",
+    "/search/feed/?q=revenue%01%0b",  # control characters XML 1.0 cannot hold
     "/api/companies?q=apple",
     "/companies/?q=apple",
     "/opensearch.xml",

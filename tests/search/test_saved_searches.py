@@ -319,6 +319,17 @@ def test_the_feed_is_private_by_token_and_by_ingest_time(client, users, ingest_p
     assert client.get(s.get_feed_url()).status_code == 404
 
 
+def test_a_feed_named_with_control_characters_is_still_a_feed(client, users, ingest_paths,
+                                                              search_backend):
+    # The save and rename forms refuse a NUL but not the other C0 controls, which Django's
+    # feed writer raises on: the feed was a 500.
+    ingest_paths(corpus_file(OLD))
+    s = saved(users[0], "q=squibb", name="Squibb\x01\x0b")
+    response = client.get(s.get_feed_url())
+    assert response.status_code == 200
+    assert "<title>EDGAR saved search: Squibb  </title>" in response.content.decode()
+
+
 # --- send_alerts ---------------------------------------------------------------------------
 
 
