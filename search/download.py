@@ -23,7 +23,6 @@ from itertools import islice
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models.functions import Length
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
@@ -105,23 +104,27 @@ def zip_chunks(hits: Iterable, fmt: str, base_url: str, q: str = "",
             batch = list(islice(hits, BATCH))
             if not batch:
                 break
-            documents = _documents(batch, fmt)
+            documents = _documents(batch)
             for n, hit in enumerate(batch):
                 document = documents.get((hit.accession, hit.sequence))
                 if document is None:  # deleted since it was indexed
                     continue
-                size = document.html_length if fmt == "html" and document.html_length \
-                    else document.size
+                page = None
                 if added >= max_documents:
                     stop = (f"at most {max_documents:,} documents (ZIP_MAX_DOCUMENTS)")
-                elif total + size > max_bytes:
-                    stop = f"at most {max_bytes / 2**20:.6g} MB of documents (ZIP_MAX_MB)"
+                else:
+                    # The bytes it will take, as the manifest counts them: the HTML's
+                    # page in UTF-8, not the HTML's length in characters.
+                    page = _html_page(document) if fmt == "html" else None
+                    size = sum(map(len, page)) if page else document.size
+                    if total + size > max_bytes:
+                        stop = f"at most {max_bytes / 2**20:.6g} MB of documents (ZIP_MAX_MB)"
                 if stop:
                     remaining = len(batch) - n + sum(1 for _ in hits)
                     break
                 name = _unique(member_name(hit.accession, hit.sequence, document.filename,
                                            document.kind, fmt), names)
-                written, shown_as = yield from _write(archive, pipe, name, document, fmt)
+                written, shown_as = yield from _write(archive, pipe, name, document, page)
                 added += 1
                 total += written
                 rows.writerow([
@@ -142,7 +145,7 @@ def zip_chunks(hits: Iterable, fmt: str, base_url: str, q: str = "",
     yield pipe.take()
 
 
-def _documents(batch, fmt) -> dict:
+def _documents(batch) -> dict:
     """(accession, sequence) -> the batch's documents, with what writing them needs
     except the large columns (read one document at a time)."""
     pks = [h.pk for h in batch if h.fields.get("pk")]
@@ -152,34 +155,33 @@ def _documents(batch, fmt) -> dict:
         .only("pk", "sequence", "type", "filename", "description", "kind", "size", "file",
               "filing__accession_number", "filing__filed_on")
     )
-    if fmt == "html":
-        rows = rows.annotate(html_length=Length("html"))
     out = {}
     for document in rows:
-        if not hasattr(document, "html_length"):
-            document.html_length = 0
         out[(document.filing.accession_number, document.sequence)] = document
     return out
 
 
-def _write(archive, pipe, name, document, fmt):
-    """Write one document; yields the zip's bytes as they come, returns (bytes written,
-    format shown in the manifest)."""
+def _html_page(document) -> list[bytes] | None:
+    """The document's sanitized HTML in a page that loads and runs nothing, as bytes;
+    None for a document without display HTML (a binary without text: it goes as filed)."""
+    body = Document.objects.filter(pk=document.pk).values_list("html", flat=True).first()
+    if not body:
+        return None
+    title = html.escape(f"{document.filing.accession_number} document "
+                        f"{document.sequence} {document.type}")
+    return [_HTML_HEAD.format(title=title).encode(), body.encode("utf-8", "replace"),
+            b"\n</body></html>\n"]
+
+
+def _write(archive, pipe, name, document, page):
+    """Write one document, as the HTML `page` (`_html_page`) or, without one, as filed;
+    yields the zip's bytes as they come, returns (bytes written, format shown in the
+    manifest)."""
     info = zipfile.ZipInfo(name, _stamp(document.filing.filed_on))
     info.compress_type = zipfile.ZIP_DEFLATED
-    shown_as = "original"
-    if fmt == "html":
-        body = Document.objects.filter(pk=document.pk).values_list("html", flat=True).first()
-        if body:
-            title = html.escape(f"{document.filing.accession_number} document "
-                                f"{document.sequence} {document.type}")
-            parts = [_HTML_HEAD.format(title=title).encode(), body.encode("utf-8", "replace"),
-                     b"\n</body></html>\n"]
-            shown_as = "html"
-        else:  # a binary without text (or a document without display HTML): as filed
-            parts = None
-    if shown_as == "original":
-        parts = _original(document)
+    shown_as, parts = "html", page
+    if page is None:
+        shown_as, parts = "original", _original(document)
         if document.is_binary:
             info.compress_type = zipfile.ZIP_STORED  # images and PDFs: compressed already
     written = 0

@@ -117,6 +117,23 @@ def test_zip_stops_before_the_document_that_would_pass_the_byte_maximum(client, 
     assert rows[-1][1:] == [""] * (CSV_FIELDS - 1)
 
 
+def test_the_byte_maximum_counts_the_html_zips_bytes_not_characters(client, corpus,
+                                                                     settings):
+    # The sanitized HTML's length in characters was its size: the page around it and
+    # multi-byte characters (a no-break space is two) passed the maximum.
+    expected = api_documents(client, q="revenue", form="10-Q")
+    whole = manifest(get_zip(client, q="revenue", form="10-Q", files="html"))
+    second = Document.objects.get(filing__accession_number=expected[1][0],
+                                  sequence=expected[1][1]).html
+    assert whole[1][9] == "html" and len(second.encode()) + 200 < int(whole[1][10])
+    # Room for the first page and the second's characters, not for its page.
+    settings.ZIP_MAX_BYTES = int(whole[0][10]) + len(second)
+    rows = manifest(get_zip(client, q="revenue", form="10-Q", files="html"))
+    assert sum(int(r[10]) for r in rows[:-1]) <= settings.ZIP_MAX_BYTES
+    assert [(r[1], int(r[2])) for r in rows[:-1]] == expected[:1]
+    assert rows[-1][0].startswith("Stopped: this zip holds at most")
+
+
 def test_a_search_with_no_results_is_a_zip_with_an_empty_manifest(client, corpus):
     archive = get_zip(client, q="zzyzxqqq")
     assert archive.namelist() == ["manifest.csv"]
