@@ -122,16 +122,26 @@ def zip_chunks(hits: Iterable, fmt: str, base_url: str, q: str = "",
                 if stop:
                     remaining = len(batch) - n + sum(1 for _ in hits)
                     break
+                url = base_url + hit.url + suffix
+                try:
+                    parts = page or _original(document)
+                except OSError:  # its stored file is gone: said, and the zip goes on
+                    rows.writerow(["", hit.accession, hit.sequence, hit.form,
+                                   "; ".join(p[1] for p in hit.parties), hit.filed,
+                                   document.type, document.description, document.filename,
+                                   "left out: its stored file could not be read", 0, url])
+                    continue
                 name = _unique(member_name(hit.accession, hit.sequence, document.filename,
                                            document.kind, fmt), names)
-                written, shown_as = yield from _write(archive, pipe, name, document, page)
+                written = yield from _write(archive, pipe, name, document, parts,
+                                            stored=not page and document.is_binary)
                 added += 1
                 total += written
                 rows.writerow([
                     name, hit.accession, hit.sequence, hit.form,
                     "; ".join(p[1] for p in hit.parties), hit.filed, document.type,
-                    document.description, document.filename, shown_as, written,
-                    base_url + hit.url + suffix,
+                    document.description, document.filename,
+                    "html" if page else "original", written, url,
                 ])
         if stop:
             rows.writerow([
@@ -173,17 +183,12 @@ def _html_page(document) -> list[bytes] | None:
             b"\n</body></html>\n"]
 
 
-def _write(archive, pipe, name, document, page):
-    """Write one document, as the HTML `page` (`_html_page`) or, without one, as filed;
-    yields the zip's bytes as they come, returns (bytes written, format shown in the
-    manifest)."""
+def _write(archive, pipe, name, document, parts, stored: bool = False):
+    """Write one document's `parts` (bytes: its HTML page, or `_original`), `stored`
+    without compression (images and PDFs: compressed already); yields the zip's bytes as
+    they come, returns the bytes written."""
     info = zipfile.ZipInfo(name, _stamp(document.filing.filed_on))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    shown_as, parts = "html", page
-    if page is None:
-        shown_as, parts = "original", _original(document)
-        if document.is_binary:
-            info.compress_type = zipfile.ZIP_STORED  # images and PDFs: compressed already
+    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
     written = 0
     with archive.open(info, "w", force_zip64=document.size > 2**30) as dest:
         for part in parts:
@@ -193,17 +198,22 @@ def _write(archive, pipe, name, document, page):
                 written += len(piece)
                 if out := pipe.take():  # the compressor may hold it back yet
                     yield out
-    return written, shown_as
+    return written
 
 
 def _original(document) -> Iterator[bytes]:
+    """The document as filed, a chunk at a time. Its stored file is opened here, before
+    its zip entry begins: a file that cannot be opened raises OSError now."""
     if document.file:
-        with document.file.open("rb") as fh:
-            while piece := fh.read(CHUNK):
-                yield piece
-        return
+        return _chunks(document.file.open("rb"))
     content = Document.objects.filter(pk=document.pk).values_list("content", flat=True).first()
-    yield (content or "").encode("utf-8", "replace")
+    return iter([(content or "").encode("utf-8", "replace")])
+
+
+def _chunks(fh) -> Iterator[bytes]:
+    with fh:
+        while piece := fh.read(CHUNK):
+            yield piece
 
 
 def _unique(name: str, names: set[str]) -> str:

@@ -223,6 +223,22 @@ def test_every_corpus_pdf_zip_member_is_the_stored_pdf(client, ingest_paths, sea
     assert archive.getinfo(row[0]).compress_type == zipfile.ZIP_STORED
 
 
+def test_a_stored_file_gone_missing_is_a_manifest_line_not_a_broken_zip(
+        client, ingest_paths, search_backend):
+    # The stored file was opened only once its zip entry had begun: a file gone (deleted
+    # on disk, or replaced by a re-ingest while the zip streams) broke the stream with
+    # FileNotFoundError, and the browser's download failed midway.
+    ingest_paths(corpus_file("0001675365-19-000012.txt"))
+    document = Document.objects.get(filing__accession_number="0001675365-19-000012",
+                                    sequence=2)
+    document.file.storage.delete(document.file.name)
+    archive = get_zip(client, q="gallinek")
+    [row] = manifest(archive)
+    assert archive.namelist() == ["manifest.csv"]
+    assert row[:3] == ["", "0001675365-19-000012", "2"]
+    assert row[9] == "left out: its stored file could not be read" and row[10] == "0"
+
+
 def test_help_page_states_the_maximum_from_the_settings(client, settings, db):
     settings.ZIP_MAX_DOCUMENTS = 2500
     settings.ZIP_MAX_BYTES = 50 * 2**20
