@@ -347,16 +347,25 @@ def add_anchors(html: str, text: str, sections: list[Section]) -> str:
     flat = "".join(stream)
     in_text = _item_places(text)
     in_html = _item_places(flat)
-    inserts: list[tuple[int, str]] = []
+    targets: list[tuple[int, Section]] = []
     for section in sections:
         k = bisect_left(in_text.get(section.item, []), section.heading)
         named = in_html.get(section.item, [])
         if k >= len(named):
             section.anchor = ""
             continue
-        found = named[k]
+        targets.append((named[k], section))
+    # In order of place, so that a node holding several headings (a 1990s text document
+    # is one node) is read once from its start, not once per heading.
+    inserts: list[tuple[int, Section]] = []
+    walked = (-1, 0, 0)  # node, html offset reached in it, characters read to there
+    for found, section in sorted(targets, key=lambda pair: pair[0]):
         node = max(0, bisect_left(starts, found + 1) - 1)
-        inserts.append((_raw_offset(html, places[node], found - starts[node]), section))
+        if walked[0] != node:
+            walked = (node, places[node], 0)
+        position, read = _raw_offset(html, walked[1], found - starts[node] - walked[2])
+        walked = (node, position, walked[2] + read)
+        inserts.append((position, section))
     out, last, shift = [], 0, 0
     for place, section in sorted(inserts, key=lambda pair: pair[0]):
         out.append(html[last:place])
@@ -372,22 +381,31 @@ def add_anchors(html: str, text: str, sections: list[Section]) -> str:
 _ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?|[^&]+|&")
 
 
-def _raw_offset(html: str, place: int, delta: int) -> int:
-    """The offset in `html` of the `delta`-th character of the text node at `place`, as
-    read with its entities (a 1990s text document is one long node)."""
-    position = place
+def _raw_offset(html: str, place: int, delta: int) -> tuple[int, int]:
+    """The offset in `html` of the `delta`-th character of text from `place` inside a
+    text node, as read with its entities (a 1990s text document is one long node), and
+    how many characters were read to get there (fewer than `delta` inside an entity).
+
+    In strides, not an entity at a time (a crafted node holds a million): `delta` raw
+    characters read as `delta` or fewer (no entity reads longer than it is written), so
+    the next `delta` of them, cut before their last "&" so that no entity is cut, are
+    read at once; an entity left at the front is read alone."""
+    position, wanted = place, delta
     while delta > 0:
-        match = _ENTITY.match(html, position)
-        if match is None or match.group(0).startswith("<"):
+        chunk = html[position : position + delta]
+        if not chunk or chunk[0] == "<":
             break
-        read = len(_html.unescape(match.group(0))) if match.group(0).startswith("&") else None
-        if read is None:  # plain characters: step straight to the one wanted
-            step = min(delta, match.end() - position)
-            position += step
-            delta -= step
+        cut = chunk.rfind("&")
+        if cut > 0:
+            chunk = chunk[:cut]
+        elif cut == 0:
+            match = _ENTITY.match(html, position)
+            read = len(_html.unescape(match.group(0)))
+            if read > delta:
+                break
+            position = match.end()
+            delta -= read
             continue
-        if read > delta:
-            break
-        position = match.end()
-        delta -= read
-    return position
+        position += len(chunk)
+        delta -= len(_html.unescape(chunk)) if "&" in chunk else len(chunk)
+    return position, wanted - delta
