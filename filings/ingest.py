@@ -171,7 +171,8 @@ def _insider_transactions(submission: sub.Submission) -> list:
         if doc.kind != sub.XML or not ownership.is_ownership_xml(doc.text):
             continue
         try:
-            found = ownership.transactions(doc.text, doc.sequence)
+            found = ownership.transactions(doc.text, doc.sequence,
+                                           limit=ownership.MAX_ROWS - len(rows))
         except ValueError as exc:
             label = f"document {doc.sequence} ({doc.filename or doc.type or 'XML'})"
             submission.warnings.append(f"{label}: insider transactions not read: {exc}")

@@ -27,6 +27,10 @@ _LIMIT = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)
 _QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
 _DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _CIK = re.compile(r"^[0-9]{1,10}$")
+# Rows kept from one submission's reports: each transaction is a row per reporting owner,
+# so a crafted 0.5 MB report of 1,000 owners and 1,000 transactions made a million rows
+# (300 MB, all stored). Real reports hold a few owners and at most some hundred rows.
+MAX_ROWS = 10_000
 
 
 @dataclass
@@ -56,10 +60,12 @@ def is_ownership_xml(text: str) -> bool:
     return "<ownershipDocument" in (text or "")
 
 
-def transactions(text: str, document_sequence: int = 0) -> list[Transaction]:
+def transactions(text: str, document_sequence: int = 0,
+                 limit: int = MAX_ROWS) -> list[Transaction]:
     """The transactions of one ownership report's XML, in the form's order, each once per
     reporting owner. [] for XML that is no ownership report. Raises ValueError when the
-    XML cannot be read at all (the caller makes it a warning on the filing)."""
+    XML cannot be read at all, or would give more than `limit` rows (the caller makes it
+    a warning on the filing)."""
     try:
         root = _parse(text)
     except Exception as exc:  # noqa: BLE001 - lxml raises several kinds
@@ -75,10 +81,16 @@ def transactions(text: str, document_sequence: int = 0) -> list[Transaction]:
          _text(owner, "reportingOwnerId/rptOwnerName")[:255])
         for owner in root.findall("reportingOwner")
     ] or [(None, "")]
+    tables = [(table, root.findall(path)) for table, path in (
+        (NON_DERIVATIVE, "nonDerivativeTable/nonDerivativeTransaction"),
+        (DERIVATIVE, "derivativeTable/derivativeTransaction"))]
+    count = len(owners) * sum(len(elements) for _table, elements in tables)
+    if count > limit:
+        raise ValueError(f"it gives {count:,} rows ({len(owners):,} reporting owners times "
+                         f"their transactions), more than the {limit:,} allowed")
     rows = []
-    for table, path in ((NON_DERIVATIVE, "nonDerivativeTable/nonDerivativeTransaction"),
-                        (DERIVATIVE, "derivativeTable/derivativeTransaction")):
-        for el in root.iterfind(path):
+    for table, elements in tables:
+        for el in elements:
             values = dict(
                 table=table,
                 issuer_cik=issuer_cik,

@@ -112,7 +112,7 @@ def test_ingest_stores_rows_and_reingest_replaces_them(ingest_paths):
 
 @pytest.mark.django_db
 def test_unreadable_ownership_xml_is_a_warning_not_a_failure(ingest_paths, monkeypatch):
-    def broken(text, sequence=0):
+    def broken(text, sequence=0, limit=ownership.MAX_ROWS):
         raise ValueError("its XML cannot be read (XMLSyntaxError)")
 
     monkeypatch.setattr(ownership, "transactions", broken)
@@ -121,3 +121,30 @@ def test_unreadable_ownership_xml_is_a_warning_not_a_failure(ingest_paths, monke
     filing = Filing.objects.get()
     assert filing.insider_transactions.count() == 0
     assert any("insider transactions not read" in w for w in filing.warnings)
+
+
+@pytest.mark.django_db
+def test_a_report_multiplying_owners_by_transactions_is_a_warning_not_a_flood(
+        ingest_paths, tmp_path):
+    # Isabella's Form 4 with its owner and its transaction each repeated 200 times: 40,000
+    # rows (each transaction once per owner) from 1 MB; a million from 5 MB were all kept.
+    raw = corpus_file(ISABELLA).read_text("latin-1")
+    for tag in ("reportingOwner", "nonDerivativeTransaction"):
+        start, end = raw.index(f"<{tag}>"), raw.index(f"</{tag}>") + len(f"</{tag}>")
+        raw = raw[:start] + raw[start:end] * 200 + raw[end:]
+    crafted = tmp_path / ISABELLA
+    crafted.write_text(raw, "latin-1")
+    with pytest.raises(ValueError, match="40,000 rows"):
+        ownership.transactions(_rows_xml(raw), 1)
+    summary = ingest_paths(crafted)
+    assert summary.counts["new"] == 1
+    filing = Filing.objects.get()
+    assert filing.insider_transactions.count() == 0
+    assert any("insider transactions not read: it gives 40,000 rows (200 reporting owners"
+               in w for w in filing.warnings), filing.warnings
+
+
+def _rows_xml(raw: str) -> str:
+    submission = sub.parse(raw.encode("latin-1"), ISABELLA)[0]
+    [xml] = [d for d in submission.documents if ownership.is_ownership_xml(d.text)]
+    return xml.text
