@@ -53,6 +53,8 @@ def parse(data: bytes) -> Parsed:
         document = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise TickerFileError(f"it is not JSON ({exc})") from None
+    except RecursionError:  # "[[[[..." past the decoder's depth
+        raise TickerFileError("it is nested too deeply to be a ticker file") from None
     if isinstance(document, dict) and "fields" in document and "data" in document:
         return _exchange(document)
     if isinstance(document, dict):
@@ -76,6 +78,8 @@ def _exchange(document: dict) -> Parsed:
     fields = document["fields"]
     if not isinstance(fields, list) or not isinstance(document["data"], list):
         raise TickerFileError("its fields and data are not lists")
+    if not all(isinstance(name, str) for name in fields):
+        raise TickerFileError("its fields are not all names")
     missing = {"cik", "ticker"} - set(fields)
     if missing:
         raise TickerFileError(f"its fields lack {', '.join(sorted(missing))}")
@@ -101,8 +105,9 @@ def _add(entries, skipped, where, cik, ticker, title, exchange):
     if not _TICKER.match(ticker):
         skipped.append(f"{where}: ticker {str(ticker)[:20]!r} is not a symbol")
         return
-    title = title.strip()[:255] if isinstance(title, str) else ""
-    exchange = exchange.strip()[:32] if isinstance(exchange, str) else ""
+    # NUL, which PostgreSQL refuses in text, is left out.
+    title = title.replace("\x00", "").strip()[:255] if isinstance(title, str) else ""
+    exchange = exchange.replace("\x00", "").strip()[:32] if isinstance(exchange, str) else ""
     entries.append(Entry(int(cik_text), ticker, title, exchange))
 
 

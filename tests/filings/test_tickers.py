@@ -78,18 +78,22 @@ def test_bad_entries_are_skipped_with_their_place(tmp_path):
         "2": {"cik_str": 0, "ticker": "ZERO"},
         "3": {"cik_str": 5, "ticker": "<script>"},
         "4": "not an object",
+        "5": {"cik_str": 789019, "ticker": "MSFT", "title": "Micro\u0000soft"},
     }))
     out, err = load(path)
-    assert "1 tickers for 1 CIKs" in out and "4 entries skipped" in out
+    assert "2 tickers for 2 CIKs" in out and "4 entries skipped" in out
     assert "entry 1: no CIK" in err and "entry 3: ticker '<SCRIPT>' is not a symbol" in err
     assert "entry 4: not an object" in err
-    assert held() == {(320193, "AAPL", "")}
+    assert held() == {(320193, "AAPL", ""), (789019, "MSFT", "")}
+    assert Ticker.objects.get(ticker="MSFT").title == "Microsoft"  # NUL: PostgreSQL refuses it
 
 
 @pytest.mark.parametrize("content, reason", [
     (b"not json", "not JSON"),
     (b"[1, 2]", "neither company_tickers.json"),
     (b'{"fields": ["cik", "name"], "data": []}', "its fields lack ticker"),
+    (b"[" * 100_000, "nested too deeply"),  # RecursionError, a traceback
+    (b'{"fields": ["cik", ["ticker"]], "data": []}', "fields are not all names"),  # TypeError
 ])
 @pytest.mark.django_db
 def test_a_file_that_is_no_ticker_file_is_refused_by_name(tmp_path, content, reason):
