@@ -3,7 +3,6 @@ reporting owner, from the rows stored at ingest (`filings.ownership`). Sortable 
 column, filtered by transaction code and date, and the same rows as CSV (streamed)."""
 from __future__ import annotations
 
-import csv
 import datetime
 
 from django.core.paginator import Paginator
@@ -13,6 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from filings import spreadsheet
 from filings.models import Company, InsiderTransaction
 from filings.xmlview import TRANSACTION_CODES
 
@@ -192,7 +192,7 @@ def _plain(value) -> str:
 
 
 def _csv(request, company, role: str, rows):
-    writer = csv.writer(_Echo())
+    writer = spreadsheet.writer(_Echo())
     base = request.build_absolute_uri("/")[:-1]
 
     def lines():

@@ -10,7 +10,6 @@ already stored are "unchanged") and a delete of a filing already gone is done.
 """
 from __future__ import annotations
 
-import csv
 import gzip
 import io
 import logging
@@ -29,6 +28,7 @@ from django_tasks import TaskResultStatus, task
 from django_tasks.backends.immediate import ImmediateBackend
 from django_tasks.exceptions import TaskResultDoesNotExist
 
+from filings import spreadsheet
 from filings.ingest import FAILED, UNCHANGED, Outcome, delete_filing, ingest, rederive
 from filings.models import Filing, Ingestion, Job
 from filings.sources import open_upload
@@ -211,7 +211,7 @@ class _Recorder:
         self.buffer = io.BytesIO()
         self.gzip = gzip.GzipFile(fileobj=self.buffer, mode="wb")
         self.text = io.TextIOWrapper(self.gzip, encoding="utf-8", newline="")
-        self.csv = csv.writer(self.text)
+        self.csv = spreadsheet.writer(self.text)
         self.csv.writerow(CSV_COLUMNS)
         self.saved_at = time.monotonic()
 
@@ -228,7 +228,7 @@ class _Recorder:
             "documents": outcome.documents,
             "error": outcome.error,
         }
-        self.csv.writerow([_csv_cell(row[c]) for c in CSV_COLUMNS])
+        self.csv.writerow([row[c] for c in CSV_COLUMNS])
         if status == FAILED and self.failures_shown < FAILURES_SHOWN:
             self.failures_shown += 1
             self.shown.append(row)
@@ -281,14 +281,6 @@ class _Recorder:
             self.job.upload.delete(save=False)
         self.job.refresh_from_db(fields=["state", "counts"])
         return self.job.status
-
-
-def _csv_cell(value):
-    """A cell a spreadsheet will not run as a formula (archive member names are chosen
-    by whoever made the archive)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 # --- Stopped workers -----------------------------------------------------------------------

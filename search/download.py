@@ -12,7 +12,6 @@ pass either, and the manifest's last row says so and how many more matched.
 """
 from __future__ import annotations
 
-import csv
 import datetime
 import html
 import io
@@ -26,6 +25,7 @@ from django.conf import settings
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
+from filings import spreadsheet
 from filings.models import Document, Kind
 from search import results as sr
 from search.filters import SearchRequest
@@ -93,7 +93,7 @@ def zip_chunks(hits: Iterable, fmt: str, base_url: str, q: str = "",
     suffix = "?" + urlencode({"q": q}) if q else ""
     pipe = _Pipe()
     manifest = io.StringIO()
-    rows = csv.writer(manifest)
+    rows = spreadsheet.writer(manifest)
     rows.writerow(MANIFEST_COLUMNS)
     names: set[str] = set()
     added = total = 0

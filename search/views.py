@@ -1,7 +1,6 @@
 """Search pages, the search API, CSV export, Atom feed, OpenSearch and company search."""
 from __future__ import annotations
 
-import csv
 import datetime
 import re
 
@@ -15,6 +14,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import strip_tags
 from django.views.decorators.http import require_GET
 
+from filings import spreadsheet
 from filings.models import Company, Filing, Ticker
 from filings.views import canonical_accession
 from search import results as sr
@@ -333,7 +333,7 @@ def export_csv(request):
     """Every result of the search, one row per result (filing or document, as the view
     counts them), streamed: memory stays flat however many there are."""
     req = SearchRequest.from_query(request.GET)
-    writer = csv.writer(_Echo())
+    writer = spreadsheet.writer(_Echo())
     base = request.build_absolute_uri("/")[:-1]
     suffix = _q_param(request)
 
