@@ -144,6 +144,8 @@ def _number(value: str) -> Decimal | None:
         number = Decimal(value)
     except InvalidOperation:
         return None
-    if not number.is_finite() or abs(number) >= _LIMIT:
+    # Its exponent first: abs() of 1e999999999 overflows the context (decimal.Overflow).
+    if not number.is_finite() or number.adjusted() >= MAX_DIGITS - DECIMAL_PLACES:
         return None
-    return number.quantize(_QUANTUM)
+    number = number.quantize(_QUANTUM)  # may round up to the limit: 999...9.9999999
+    return None if abs(number) >= _LIMIT else number

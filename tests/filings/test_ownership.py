@@ -88,6 +88,10 @@ def test_entities_are_not_expanded_and_other_xml_has_no_rows():
 
 def test_numbers_past_the_columns_are_unknown():
     assert ownership._number("1" * 30) is None
+    assert ownership._number("1e999999999") is None  # decimal.Overflow (an ArithmeticError)
+    assert ownership._number("-1E+1000000") is None and ownership._number("1e-999999999") == 0
+    assert ownership._number("9" * 18 + ".9999999") is None  # rounds to 25 digits
+    assert ownership._number("9" * 18 + ".999999") == Decimal("9" * 18 + ".999999")
     assert ownership._number("NaN") is None and ownership._number("١٢") is None
     assert ownership._number("$1,234.5") == Decimal("1234.5")
 
@@ -148,3 +152,17 @@ def _rows_xml(raw: str) -> str:
     submission = sub.parse(raw.encode("latin-1"), ISABELLA)[0]
     [xml] = [d for d in submission.documents if ownership.is_ownership_xml(d.text)]
     return xml.text
+
+
+@pytest.mark.django_db
+def test_a_figure_past_decimals_range_is_unknown_and_the_filing_stored(ingest_paths, tmp_path):
+    # Isabella's Form 4 with 1e999999999 shares: decimal.Overflow failed the whole filing.
+    raw = corpus_file(ISABELLA).read_text("latin-1")
+    assert "<value>275.634</value>" in raw
+    crafted = tmp_path / ISABELLA
+    crafted.write_text(raw.replace("<value>275.634</value>", "<value>1e999999999</value>"),
+                       "latin-1")
+    summary = ingest_paths(crafted)
+    assert summary.counts["new"] == 1
+    [row] = Filing.objects.get().insider_transactions.all()
+    assert row.shares is None and row.price == Decimal("18.14")
