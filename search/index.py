@@ -126,7 +126,11 @@ def ingested_value(moment) -> str:
 
 
 def _words(values: Iterable[str]) -> str:
-    return " ".join(dict.fromkeys(v.strip().replace(" ", "") for v in values if v and v.strip()))
+    # Each value one word, without whitespace of any kind: Whoosh's KEYWORD fields split on
+    # spaces, tabs and line breaks, PostgreSQL's arrays on what Python's split() splits on
+    # (the file number column on spaces), so a crafted header's "000-1<tab>2933" was two
+    # values on one engine and one on the other.
+    return " ".join(dict.fromkeys("".join(v.split()) for v in values if v and v.strip()))
 
 
 def entries_for(accessions: Iterable[str]):

@@ -99,3 +99,23 @@ def test_file_field_and_file_addresses():
     parsed = parse("file:///etc/passwd")
     assert {c.field for g in parsed.groups for c in g} == {"body"}
     assert not parsed.messages
+
+
+@pytest.mark.django_db
+def test_a_file_number_with_tabs_in_a_crafted_header_is_one_word_on_every_engine(
+        client, ingest_paths, tmp_path, search_backend):
+    # Whoosh's KEYWORD field split "000-1<tab>2933<vt>77" at the tab, PostgreSQL's file
+    # number column only at spaces: file:000-1 found the filing on one engine only.
+    source = FIXTURES / "submissions" / "0000707549-25-000004.txt"
+    path = tmp_path / source.name
+    path.write_bytes(source.read_bytes().replace(b"SEC FILE NUMBER:\t000-12933",
+                                                 b"SEC FILE NUMBER:\t000-1\t2933\x0b77"))
+    assert ingest_paths(path).failed == 0
+
+    def found(**params):
+        return accessions(client.get("/api/search", params).json())
+
+    lam = {"0000707549-25-000004"}
+    assert found(q="file:000-1293377") == lam
+    assert found(file_number="000-1293377") == lam
+    assert found(q="file:000-1") == found(q="file:2933") == found(file_number="000-1") == set()
