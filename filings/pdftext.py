@@ -76,7 +76,14 @@ def extract(
             return PdfText(error=f"the PDF reader stopped (exit status {child.returncode}),"
                                  f" probably past its {memory_mb} MB memory limit")
         return PdfText(error="the PDF reader gave no answer")
-    return PdfText(result.get("text", ""), result.get("pages", 0), result.get("error", ""))
+    return PdfText(result.get("text", ""), result.get("pages", 0),
+                   _reason(result.get("error", "")))
+
+
+def _reason(error: str) -> str:
+    """An error as a filing's warning can hold it: pypdf names parts of the PDF in its
+    messages (a crypt filter /Ev#00il is "/Ev\x00il"), and PostgreSQL refuses NUL."""
+    return _CONTROL.sub(" ", error).encode("utf-8", "replace").decode("utf-8")
 
 
 def clean(text: str) -> str:

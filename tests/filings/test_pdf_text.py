@@ -117,6 +117,41 @@ def test_a_broken_pdf_is_a_warning_and_the_rest_of_the_filing_is_stored(pdf_fili
     assert warning.startswith("document 3 (broken.pdf): PDF text not read: not a readable PDF")
 
 
+def _pdf_with_a_nul_in_its_crypt_filter() -> bytes:
+    """An encrypted PDF whose crypt filter is named /Ev#00il: pypdf's error names it with
+    the NUL (PdfReadError: Crypt filter /Ev\x00il is missing from /CF ...)."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>",
+               b"<< /Filter /Standard /V 4 /R 4 /Length 128 /CF << >> /StmF /Ev#00il "
+               b"/StrF /Ev#00il /O <00> /U <00> /P -1 >>"]
+    out, offsets = b"%PDF-1.5\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + (b"trailer\n<< /Size 5 /Root 1 0 R /Encrypt 4 0 R /ID [<01> <01>] >>\n"
+                  b"startxref\n%d\n%%%%EOF\n" % xref)
+
+
+def test_a_reason_is_text_without_control_characters():
+    result = pdftext.extract(_pdf_with_a_nul_in_its_crypt_filter())
+    assert result.error.startswith("not a readable PDF (PdfReadError: Crypt filter /Ev")
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", result.error)
+
+
+@pytest.mark.django_db
+def test_a_pdf_whose_reason_held_a_nul_is_a_warning_on_a_stored_filing(ingest_paths, tmp_path):
+    # PostgreSQL refuses NUL in the filing's warnings (jsonb): the whole filing failed.
+    path = tmp_path / f"{ACCESSION}.txt"
+    path.write_bytes(submission_with_pdfs(ACCESSION, {
+        "nul.pdf": _pdf_with_a_nul_in_its_crypt_filter()}))
+    summary = ingest_paths(path)
+    assert summary.failed == 0, [str(o) for o in summary.outcomes]
+    [warning] = [w for w in Filing.objects.get().warnings if "PDF" in w]
+    assert "document 2 (nul.pdf): PDF text not read: not a readable PDF" in warning
+
+
 @pytest.mark.django_db
 def test_real_pdf_exhibits_are_stored_with_their_text(ingest_paths):
     ingest_paths(corpus_file(f"{ATS_N}.txt"))
