@@ -319,13 +319,13 @@ SNIPPET_HEAD = 100_000  # characters of each text read first; the rest only if n
 def attach_snippets(items, parsed: ParsedQuery):
     # One snippet per result: the best document of a filing (its other matching
     # documents are listed by name), so a page reads a bounded amount of text.
-    scoped = next((c.section for g in parsed.groups for c in g if c.section), "")
+    # The items searched inside, in the query's order (section:6 x OR section:2 y).
+    scoped = list(dict.fromkeys(c.section for g in parsed.groups for c in g if c.section))
     if scoped:  # a search inside a section: its hits open at the section's heading
-        anchor = "item-" + scoped.replace(".", "-")
         for item in items:
             for hit in item.hits if isinstance(item, Group) else [item]:
                 if hit.fields.get("sequence"):
-                    hit.section_link = f"&section={scoped}#{anchor}"
+                    hit.section_link = _section_link(scoped[0])
     hits = [item.first if isinstance(item, Group) else item for item in items]
     # A filing indexed by its header alone has no document text to cut a snippet from.
     hits = [hit for hit in hits if hit.fields.get("pk")]
@@ -354,21 +354,27 @@ def attach_snippets(items, parsed: ParsedQuery):
             hit.snippet = snippet(texts.get(hit.pk, ""), pattern)
 
 
-def _section_snippets(hits: list[Hit], item: str, pattern) -> list[Hit]:
-    """A section search's snippets come from inside the section searched (the first of
-    that item's sections holding a hit, for a 10-Q's two Items 2): each span is read
-    alone. Returns the hits left without one, for the whole text."""
+def _section_link(item: str) -> str:
+    return f"&section={item}#item-{item.replace('.', '-')}"
+
+
+def _section_snippets(hits: list[Hit], items: list[str], pattern) -> list[Hit]:
+    """A section search's snippets come from inside the sections searched (the first of
+    those sections holding a hit, in the query's order of items, for a 10-Q's two Items
+    2 in the text's order): each span is read alone, and the hit opens at the section its
+    snippet came from. Returns the hits left without one, for the whole text."""
     rows = Document.objects.filter(pk__in=[h.pk for h in hits]).values_list("pk", "sections")
-    spans = {pk: [(s["start"], s["end"]) for s in sections or []
+    spans = {pk: [(item, s["start"], s["end"]) for item in items for s in sections or []
                   if str(s.get("item", "")).lower() == item] for pk, sections in rows}
     rest = []
     for hit in hits:
-        for start, end in spans.get(hit.pk, []):
+        for item, start, end in spans.get(hit.pk, []):
             part = (Document.objects.filter(pk=hit.pk)
                     .annotate(part=Substr("text", start + 1, max(0, end - start)))
                     .values_list("part", flat=True).first()) or ""
             hit.snippet = snippet(part, pattern, complete=False)
             if hit.snippet:
+                hit.section_link = _section_link(item)
                 break
         else:
             rest.append(hit)

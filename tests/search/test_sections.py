@@ -1,6 +1,9 @@
 """`section:` in queries, the section filter and facet (filings.sections, search.index
 section_words): words match only inside the named item's sections, exactly as the engines
 match the body, on every engine with the same totals."""
+import html
+import re
+
 import pytest
 from django.db import connection
 
@@ -89,6 +92,23 @@ def test_the_section_facet_lists_equal_counts_in_the_forms_order():
 def test_results_link_a_section_search_to_the_sections_heading(client, corpus):
     page = client.get("/search/", {"q": 'section:2 "net sales"'}).content.decode()
     assert "&amp;section=2#item-2" in page
+
+
+def test_a_hit_opens_at_the_section_its_snippet_comes_from(client, api, corpus):
+    # With two items searched, every hit opened at the query's first item, and took its
+    # snippet from the whole text (Item 1's statements) when that item held no match.
+    q = 'section:6 zzqxw OR section:2 "net sales"'
+    page = client.get("/search/", {"q": q}).content.decode()
+    assert "&amp;section=2#item-2" in page and "#item-6" not in page
+    data = api(q=q, view="documents")
+    assert data["results"]
+    for result in data["results"]:
+        document = Document.objects.get(filing__accession_number=result["accession_number"],
+                                        sequence=result["sequence"])
+        inside = " ".join(" ".join(document.text[s["start"]:s["end"]].split())
+                          for s in document.sections if s["item"] == "2")
+        passages = html.unescape(re.sub(r"<[^>]*>", "", result["snippet"])).split("…")
+        assert all(" ".join(p.split()) in inside for p in passages)
 
 
 def test_an_item_that_is_no_item_is_refused_with_a_message(api):
