@@ -7,7 +7,7 @@ import datetime
 
 from django.core.paginator import Paginator
 from django.db.models import Count, F
-from django.http import StreamingHttpResponse
+from django.http import QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
@@ -106,7 +106,22 @@ def _selection(request, company, role: str) -> dict:
     }
 
 
-def _sort_links(request, sort: str) -> dict:
+def _link_params(selection: dict) -> QueryDict:
+    """What the page's links repeat: its filters and sort as `_selection` read them, not
+    the request's query string, which may carry anything (5,000 characters of a
+    utm_source, a thousand stray values) into each of its links."""
+    params = QueryDict(mutable=True)
+    if selection["codes"]:
+        params.setlist("code", selection["codes"])
+    if selection["start"]:
+        params["from"] = selection["start"].isoformat()
+    if selection["end"]:
+        params["to"] = selection["end"].isoformat()
+    params["sort"] = selection["sort"]
+    return params
+
+
+def _sort_links(link_params: QueryDict, sort: str) -> dict:
     """Per column: the link that sorts by it (again: the other way) and its aria-sort."""
     links = {}
     for key in SORTS:
@@ -117,9 +132,8 @@ def _sort_links(request, sort: str) -> dict:
         else:
             state, target = "", f"-{key}" if key in ("date", "shares", "price", "owned_after",
                                                       "filed") else key
-        params = request.GET.copy()
+        params = link_params.copy()
         params["sort"] = target
-        params.pop("page", None)
         links[key] = {"url": "?" + params.urlencode(), "state": state}
     return links
 
@@ -153,9 +167,8 @@ def _transactions(request, cik, role: str):
     for row in page.object_list:
         row.code_title = TRANSACTION_CODES.get(row.code, "")
         row.party_linked = (row.owner_cik if role == ISSUER else row.issuer_cik) in linked
-    params = request.GET.copy()
+    params = _link_params(selection)
     params["format"] = "csv"
-    params.pop("page", None)
     other_role = OWNER if role == ISSUER else ISSUER
     other = InsiderTransaction.objects.all()
     other = other.of_owner(company.cik) if role == ISSUER else other.of_issuer(company.cik)
@@ -165,7 +178,7 @@ def _transactions(request, cik, role: str):
         "role": role,
         "page": page,
         "total": selection["all_rows"].count(),
-        "sort_links": _sort_links(request, selection["sort"]),
+        "sort_links": _sort_links(_link_params(selection), selection["sort"]),
         "sort_choices": [
             (f"{way}{key}", f"{label}, {'descending' if way else 'ascending'}")
             for key, label in SORT_LABELS.items() if key != ROLE_COLUMN[role]

@@ -84,6 +84,23 @@ def test_filter_by_codes(client, insiders):
     assert counts == {"M": 2, "S": 23}
 
 
+def test_links_repeat_the_pages_own_parameters_only(client, insiders):
+    # A URL with 5,000 characters of utm_source and 900 stray values: every sort link
+    # and the CSV link copied them all (936 KB for a 25 KB page).
+    plain = client.get(f"/companies/{TESLA_CIK}/insiders/")
+    response = client.get(f"/companies/{TESLA_CIK}/insiders/", {
+        "utm_source": "u" * 5000, "x": ["v" * 100] * 900, "code": "s", "from": "2025-01-01",
+        "sort": "price"})
+    html = response.content.decode()
+    assert "u" * 5000 not in html and "v" * 100 not in html
+    assert len(html) < 2 * len(plain.content)
+    assert response.context["csv_url"].endswith("?code=S&from=2025-01-01&sort=price&format=csv")
+    assert response.context["sort_links"]["shares"]["url"] == \
+        "?code=S&from=2025-01-01&sort=-shares"
+    assert len(_rows(client.get(response.context["csv_url"].replace("format=csv", "")))) \
+        == len(_rows(response))
+
+
 def test_filter_by_dates(client, insiders):
     url = f"/companies/{LAM_CIK}/insiders/"
     assert len(_rows(client.get(url, {"from": "2024-11-04", "to": "2024-11-04"}))) == 2
