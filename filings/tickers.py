@@ -105,10 +105,17 @@ def _add(entries, skipped, where, cik, ticker, title, exchange):
     if not _TICKER.match(ticker):
         skipped.append(f"{where}: ticker {str(ticker)[:20]!r} is not a symbol")
         return
-    # NUL, which PostgreSQL refuses in text, is left out.
-    title = title.replace("\x00", "").strip()[:255] if isinstance(title, str) else ""
-    exchange = exchange.replace("\x00", "").strip()[:32] if isinstance(exchange, str) else ""
+    title = _storable(title)[:255]
+    exchange = _storable(exchange)[:32]
     entries.append(Entry(int(cik_text), ticker, title, exchange))
+
+
+def _storable(value) -> str:
+    """Text as the database takes it: NUL (PostgreSQL refuses it) left out, and a lone
+    surrogate (JSON's "\\ud800", which UTF-8 cannot hold) read as "?"."""
+    if not isinstance(value, str):
+        return ""
+    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8").strip()
 
 
 @dataclass

@@ -79,13 +79,15 @@ def test_bad_entries_are_skipped_with_their_place(tmp_path):
         "3": {"cik_str": 5, "ticker": "<script>"},
         "4": "not an object",
         "5": {"cik_str": 789019, "ticker": "MSFT", "title": "Micro\u0000soft"},
+        "6": {"cik_str": 1018724, "ticker": "AMZN", "title": "Amazon\ud800"},
     }))
     out, err = load(path)
-    assert "2 tickers for 2 CIKs" in out and "4 entries skipped" in out
+    assert "3 tickers for 3 CIKs" in out and "4 entries skipped" in out
     assert "entry 1: no CIK" in err and "entry 3: ticker '<SCRIPT>' is not a symbol" in err
     assert "entry 4: not an object" in err
-    assert held() == {(320193, "AAPL", ""), (789019, "MSFT", "")}
+    assert held() == {(320193, "AAPL", ""), (789019, "MSFT", ""), (1018724, "AMZN", "")}
     assert Ticker.objects.get(ticker="MSFT").title == "Microsoft"  # NUL: PostgreSQL refuses it
+    assert Ticker.objects.get(ticker="AMZN").title == "Amazon?"  # UTF-8 cannot hold it
 
 
 @pytest.mark.parametrize("content, reason", [
