@@ -233,7 +233,11 @@ def _shown(value: str) -> str:
 
 
 def _decode(raw: bytes) -> str:
-    """UTF-8, else cp1252, else latin-1 (which never fails)."""
+    """UTF-8, else cp1252, else latin-1 (which never fails); without NUL characters,
+    which no EDGAR text means and PostgreSQL's text columns refuse (a NUL in a header
+    value or a text document failed the whole filing there)."""
+    if b"\x00" in raw:
+        raw = raw.replace(b"\x00", b"")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -705,7 +709,7 @@ def _make_document(meta: dict[str, str], raw: bytes) -> tuple[Document, list[str
     begin = _BEGIN_RE.match(content)
     if begin:
         if not doc.filename:
-            doc.filename = begin.group(1).strip().decode("latin-1")
+            doc.filename = begin.group(1).strip().replace(b"\x00", b"").decode("latin-1")
         payload, bad = _uudecode(content[begin.start() :].lstrip(b" \t\r\n"))
         if bad:
             warnings.append(f"{bad} bad uuencoded line(s) skipped")
