@@ -3,6 +3,7 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 from filings.models import Filing
+from filings.views import canonical_accession
 
 
 def _date(value):
@@ -65,14 +66,8 @@ def filing_json(filing: Filing, request) -> dict:
 
 @require_GET
 def filing_detail(request, accession):
-    filing = Filing.objects.filter(accession_number=_dashed(accession)).first()
+    dashed = canonical_accession(accession)
+    filing = Filing.objects.filter(accession_number=dashed).first() if dashed else None
     if filing is None:
         return JsonResponse({"error": f"no filing with accession number {accession}"}, status=404)
     return JsonResponse(filing_json(filing, request))
-
-
-def _dashed(accession: str) -> str:
-    digits = accession.replace("-", "")
-    if len(digits) == 18 and digits.isdigit():
-        return f"{digits[:10]}-{digits[10:12]}-{digits[12:]}"
-    return accession

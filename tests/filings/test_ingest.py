@@ -260,6 +260,11 @@ def test_filing_json_for_unknown_accession_is_a_json_404(client):
     response = client.get("/api/filings/0000000000-00-000000")
     assert response.status_code == 404
     assert "error" in response.json()
+    # Not an accession number at all: a NUL reached PostgreSQL's comparison (a 500),
+    # and Arabic-Indic digits were taken as digits.
+    for bad in ("0000000000-00-000000%00", "%00", "\u0661" * 18, "x" * 5000):
+        response = client.get(f"/api/filings/{bad}")
+        assert response.status_code == 404 and "error" in response.json(), bad
 
 
 def test_uniqueness_lives_in_the_database(ingest_paths):
