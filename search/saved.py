@@ -115,10 +115,12 @@ def saved_list(request):
 
 
 @login_required
-@require_GET
+@require_POST
 def new_matches(request, pk: int):
     """The matches ingested since the user last looked, on the results page (latest
-    first); looking moves the watermark, so they are no longer counted as new."""
+    first); looking moves the watermark, so they are no longer counted as new. A POST
+    (a button on /searches/, with Django's CSRF check): another site cannot mark a
+    user's matches seen with a link or an image."""
     saved = get_object_or_404(SavedSearch, pk=pk, user=request.user)
     until = alerts.watermark()
     after = saved.last_seen

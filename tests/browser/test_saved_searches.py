@@ -60,7 +60,7 @@ def test_save_a_search_and_see_a_backfilled_filing_as_new(
         page.wait_for_load_state("networkidle")
         page.screenshot(path=os.path.join(artifacts_dir, f"saved-{label}.png"))
         assert no_sideways_scrolling(page)
-        new = page.locator("a.saved-search__new")
+        new = page.locator("button.saved-search__new")
         assert new.text_content() == "1 new filing"
         top = page.evaluate("document.querySelector('.saved-search').getBoundingClientRect().top")
         assert top + 80 <= height, (label, top)

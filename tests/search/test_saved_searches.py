@@ -187,7 +187,7 @@ def test_the_watermark_stays_behind_index_work_still_pending(db, settings):
 
 def test_pages_need_signing_in(client, db):
     for url in ("/searches/", "/searches/1/new/"):
-        response = client.get(url)
+        response = client.get(url) if url == "/searches/" else client.post(url)
         assert response.status_code == 302 and response["Location"].startswith(
             "/accounts/login/?next=")
     assert client.post("/searches/save/", {"name": "x", "query": "q=a"}).status_code == 302
@@ -240,7 +240,7 @@ def test_a_user_never_reaches_another_users_searches(client, users, db):
     mine = saved(ann, "q=squibb", name="Ann's secret search")
     client.force_login(bob)
     assert "Ann's secret search" not in client.get("/searches/").content.decode()
-    assert client.get(f"/searches/{mine.pk}/new/").status_code == 404
+    assert client.post(f"/searches/{mine.pk}/new/").status_code == 404
     assert client.post(f"/searches/{mine.pk}/", {f"s{mine.pk}-name": "mine now"}
                        ).status_code == 404
     assert client.post(f"/searches/{mine.pk}/delete/").status_code == 404
@@ -270,7 +270,8 @@ def test_new_matches_are_by_ingest_time_and_a_backfilled_old_filing_is_new(
     ingest_paths(corpus_file(OLD), corpus_file(OTHER))  # a 1995 filing, loaded now
     html = client.get("/searches/").content.decode()
     rows = dict(re.findall(r'<h2 class="saved-search__name"><a [^>]*>([^<]*)</a></h2>\s*'
-                           r'<(?:a|span) class="saved-search__new[^"]*"[^>]*data-new="(\d+)"',
+                           r'(?:<form [^>]*>\s*<input [^>]*>\s*)?<(?:button|span) '
+                           r'class="saved-search__new[^"]*"[^>]*data-new="(\d+)"',
                            html))
     assert rows == {"Pharma": "1", "Squibb, documents": str(len(entries(
         q="squibb", ingested_after=index.ingested_value(words.last_seen)))),
@@ -278,7 +279,13 @@ def test_new_matches_are_by_ingest_time_and_a_backfilled_old_filing_is_new(
     assert int(rows["Squibb, documents"]) >= 1  # the 10-Q and its exhibit, say
     assert html.count("Latest new match ingested") == 3
 
-    response = client.get(f"/searches/{pharma.pk}/new/")
+    # Only a POST looks (and moves the watermark): a link or an image on another site
+    # cannot mark them seen.
+    before = pharma.last_seen
+    assert client.get(f"/searches/{pharma.pk}/new/").status_code == 405
+    pharma.refresh_from_db()
+    assert pharma.last_seen == before
+    response = client.post(f"/searches/{pharma.pk}/new/")
     assert response.status_code == 302
     target = urlsplit(response["Location"])
     params = parse_qs(target.query)
@@ -289,7 +296,8 @@ def test_new_matches_are_by_ingest_time_and_a_backfilled_old_filing_is_new(
     # Looked at: no longer new; the others are untouched.
     html = client.get("/searches/").content.decode()
     assert re.search(r'>Pharma</a></h2>\s*<span [^>]*data-new="0"', html)
-    assert re.search(r'>Other company</a></h2>\s*<a [^>]*data-new="1"', html)
+    assert re.search(r'>Other company</a></h2>\s*<form [^>]*>\s*<input [^>]*>\s*'
+                     r'<button [^>]*data-new="1"', html)
     other.refresh_from_db()
     assert other.last_seen < timezone.now()
 
