@@ -116,6 +116,9 @@ def _copy_filing(filing, n, Document, Filing, FilingParty):
         Document(
             filing_id=copy.pk, sequence=d.sequence, type=d.type, filename=d.filename,
             description=d.description, kind=d.kind, size=d.size, text=d.text,
+            # The sections too, so that copies are indexed (section_body) and searched
+            # (section:) as the real filings are. Copies have no display HTML.
+            sections=d.sections,
             sanitizer_version=d.sanitizer_version, file=d.file.name if d.file else "",
         )
         for d in docs
