@@ -159,17 +159,15 @@ def entries_for(accessions: Iterable[str]):
         # The items of the sections its main document has (filings.sections), on every
         # entry of the filing, as 8-K items are: the `section` filter and facet select
         # filings.
-        common["section"] = _words(
-            str(section.get("item", "")).lower()
-            for listed in Document.objects.filter(filing=filing).values_list("sections",
-                                                                               flat=True)
-            for section in listed or [])
-        documents = (
+        documents = list(
             Document.objects.filter(filing=filing)
             .only("pk", "sequence", "type", "filename", "description", "kind", "text",
                   "sections")
             .order_by("sequence")
         )
+        common["section"] = _words(
+            str(section.get("item", "")).lower()
+            for document in documents for section in document.sections or [])
         indexed = False
         for document in documents:
             if not is_indexable(document):
