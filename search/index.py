@@ -27,6 +27,7 @@ import logging
 import re
 from collections.abc import Iterable
 from contextlib import nullcontext
+from itertools import compress
 from types import SimpleNamespace
 
 from django.db import transaction
@@ -53,6 +54,52 @@ def words(text: str) -> list[str]:
     """The indexed words of `text`, in order, made in one C-level pass (lower-case, then
     find every word). Queries are analysed with it too."""
     return _WORD.findall(text.lower())
+
+
+# --- Common grams: fast phrases through very common words ----------------------------------
+#
+# A phrase through "of" would read the positions of "of" in nearly every document. As
+# Lucene's CommonGramsFilter does, an engine may index, beside the words, a token for each
+# pair of adjacent words that starts with a common word ("of~operations"), at the position
+# of its first word; a phrase then reads the short position lists of its pairs instead.
+# The words: the function words that are 0.5% or more of the shared corpus's 2.42 million
+# indexed words and in two thirds or more of its 273 indexed documents (30% of all words
+# together). A phrase must be cut with the set its index was built with, so an engine
+# keeps the set with its index (Whoosh: in the schema); a new set takes a rebuild.
+COMMON_WORDS = frozenset(
+    "the of to and or in a any by be such as for with on that this is".split()
+)
+# Between a gram's two words: never inside a word (words are \w characters and dots).
+GRAM_SEPARATOR = "~"
+
+
+def common_grams(tokens: list[str], common: frozenset = COMMON_WORDS) -> list[tuple[int, str]]:
+    """(position, gram) of every pair of adjacent tokens that starts with a common word,
+    in position order: ["results", "of", "operations"] gives [(1, "of~operations")]. A
+    common word at the end has no pair. Runs on every token at ingest: the common words'
+    positions are found in C (compress, map), only they are visited in Python (17 ms
+    per MB of text on the shared corpus, beside 36 for `words()`)."""
+    starts = compress(range(len(tokens) - 1), map(common.__contains__, tokens))
+    return [(i, tokens[i] + GRAM_SEPARATOR + tokens[i + 1]) for i in starts]
+
+
+def phrase_cover(phrase: list[str],
+                 common: frozenset = COMMON_WORDS) -> list[tuple[int, str, bool]]:
+    """The tokens that decide a phrase of these words, as (offset in the phrase, token,
+    is a gram), by offset: a gram for each common word followed by another word of the
+    phrase, and each word no gram holds, alone. A document holds the phrase at position
+    p exactly when it holds each token at p + its offset (grams among the grams, words
+    among the words). "results of operations" is [(0, "results", False), (1,
+    "of~operations", True)]; "net sales of" ends in a single "of"; a phrase without a
+    common word before another word is its words alone (no gram)."""
+    cover = []
+    last = len(phrase) - 1
+    for i, word in enumerate(phrase):
+        if i < last and word in common:
+            cover.append((i, word + GRAM_SEPARATOR + phrase[i + 1], True))
+        elif i == 0 or phrase[i - 1] not in common:
+            cover.append((i, word, False))
+    return cover
 
 
 def section_words(text: str, sections: list[dict]) -> str:
