@@ -9,7 +9,8 @@ that no rebuild holds is what a killed rebuild left, and the next write removes 
 
 Analysis: the body and company fields take `search.index.words()` (the product's own
 tokens, shared with every engine and with query analysis); Whoosh's per-token pipeline
-is skipped.
+is skipped. The `grams` field holds the body's common grams (`search.index.common_grams`),
+which phrases through very common words read instead of those words' positions.
 
 Reading: `search.backends.whoosh_query` translates the query's AST and the filters into
 a Whoosh query; `search.backends.whoosh_matching` runs it a posting block at a time with
@@ -34,9 +35,9 @@ from itertools import chain, compress
 from pathlib import Path
 
 from django.conf import settings
-from whoosh import fields, index
+from whoosh import fields, formats, index
 from whoosh import query as wq
-from whoosh.analysis import LowercaseFilter, RegexTokenizer
+from whoosh.analysis import LowercaseFilter, RegexTokenizer, Token, Tokenizer
 
 from search.backends import whoosh_matching
 from search.backends.base import (
@@ -51,7 +52,7 @@ from search.backends.base import (
 )
 from search.backends.whoosh_query import whoosh_query
 from search.backends.whoosh_storage import MappedStorage
-from search.index import WORD_PATTERN, entries_for, words
+from search.index import COMMON_WORDS, WORD_PATTERN, common_grams, entries_for, words
 from search.results import Group, Hit
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,52 @@ class SectionText(BodyText):
             yield word.encode("utf-8"), len(poslist), len(poslist) * boost, encode(poslist)
 
 
+class CommonGramTokenizer(Tokenizer):
+    """The common grams of a text (`search.index.common_grams`) as Whoosh Tokens, each at
+    the position of its first word in the body's words. Whoosh's generic paths use it;
+    indexing takes `CommonGrams.index`, the same postings without a Token per gram.
+    Positions only: the words' character offsets are not kept by `words()`."""
+
+    def __init__(self, common: frozenset = COMMON_WORDS):
+        self.common = frozenset(common)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.common == self.common
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
+                 **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for position, gram in common_grams(words(value), self.common):
+            token.text = gram
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = gram
+            if positions:
+                token.pos = start_pos + position
+            yield token
+
+
+class CommonGrams(fields.FieldType):
+    """The body's common grams with their positions, for fast phrases through common
+    words (`whoosh_matching`): indexed from the body's own string, not scored, not
+    stored. `common` is the set of common words the index was built with; it is kept
+    in the index's schema, so phrases are always cut with the set their index holds."""
+
+    def __init__(self, common: frozenset = COMMON_WORDS):
+        self.common = frozenset(common)
+        super().__init__(formats.Positions(), CommonGramTokenizer(self.common))
+
+    def index(self, value, **kwargs):
+        positions = defaultdict(list)
+        for position, gram in common_grams(words(value), self.common):
+            positions[gram].append(position)
+        encode = self.format.encode
+        for gram, poslist in positions.items():
+            yield gram.encode("utf-8"), len(poslist), float(len(poslist)), encode(poslist)
+
+
 def make_schema():
     return fields.Schema(
         id=fields.ID(unique=True, stored=True),  # "<accession>/<sequence>"
@@ -121,6 +168,10 @@ def make_schema():
         # When the filing's bytes were stored here (search.index.ingested_value): UTC
         # text that sorts in time order. Indexes built before it lack it (see _run).
         ingested=fields.ID(stored=True, sortable=True),
+        # The body's common grams (CommonGrams): an entry's value is its body string
+        # (`_document`). Indexes built before them lack the field: phrases then read the
+        # common words' positions, as before, until `rebuild_index`.
+        grams=CommonGrams(),
     )
 
 
@@ -496,11 +547,15 @@ def _asks_sections(parsed, filters) -> bool:
     return bool(filters.sections) or any(c.section or c.field == "section" for c in clauses)
 
 
-def _known_fields(entry: dict, schema) -> dict:
-    """The entry's fields that the index's schema has. An index built by an older
-    version lacks newer fields: it takes what it can (searches say what is missing,
-    see OLD_INDEX) until `rebuild_index` builds it with the current schema."""
-    return {k: v for k, v in entry.items() if k in schema}
+def _document(entry: dict, schema) -> dict:
+    """The fields of an entry for an index of this schema: the entry's fields that the
+    schema has, and the body again (the same string) as its common grams. An index built
+    by an older version lacks newer fields: it takes what it can (searches say what is
+    missing, see OLD_INDEX) until `rebuild_index` builds it with the current schema."""
+    document = {k: v for k, v in entry.items() if k in schema}
+    if "grams" in schema:
+        document["grams"] = entry["body"]
+    return document
 
 
 class WhooshBackend(SearchBackend):
@@ -509,7 +564,7 @@ class WhooshBackend(SearchBackend):
     def update_filings(self, accessions):
         with _removing(accessions) as (writer, accessions):
             for entry in entries_for(accessions) if writer else ():
-                writer.add_document(**_known_fields(entry, writer.schema))
+                writer.add_document(**_document(entry, writer.schema))
 
     def remove_filings(self, accessions):
         with _removing(accessions):
@@ -614,7 +669,7 @@ class WhooshBackend(SearchBackend):
                         for accession in changed | gone:
                             w.delete_by_term("accession", accession)
                         for entry in entries_for(sorted(changed)):
-                            w.add_document(**entry)
+                            w.add_document(**_document(entry, ix.schema))
                         w.commit()
                     previous = old.resolve() if old.exists() else None
                     _swap_in(root, generation)
@@ -644,7 +699,7 @@ class WhooshBackend(SearchBackend):
                 for entry in entries_for(chunk):
                     stats["documents"] += 1
                     stats["bytes"] += len(entry["body"].encode("utf-8"))
-                    writer.add_document(**entry)
+                    writer.add_document(**_document(entry, ix.schema))
                 if progress:
                     progress(len(chunk))
         except BaseException:

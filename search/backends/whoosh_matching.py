@@ -4,10 +4,13 @@ method calls (which cost more than the scoring itself on a common word).
 
 Handles the queries `search.backends.whoosh_query` builds: terms, phrases, AND, OR,
 AND NOT, prefixes and term ranges. Anything else raises `Unsupported` and the caller
-asks Whoosh. (Moved here from `search/matching.py`, unchanged.)
+asks Whoosh. (Moved here from `search/matching.py`.) A body phrase through a common word
+reads its common grams' positions (the `grams` field, where the index has it) instead of
+the common word's.
 """
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left
 from itertools import accumulate
 from operator import add
@@ -20,6 +23,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query import spans
 from whoosh.scoring import BM25F, bm25
 
+from search.index import phrase_cover
 from search.positions import spans_near as _spans_near
 
 # A range or prefix over a column-backed ID field with more terms than this is matched
@@ -27,6 +31,7 @@ from search.positions import spans_near as _spans_near
 # ten-year date range is thousands of dates.
 COLUMN_SCAN_TERMS = 16
 _NULL = type(wq.NullQuery)
+GRAMS = "grams"  # the body's common grams (search.backends.whoosh.CommonGrams)
 
 
 class Unsupported(Exception):
@@ -61,6 +66,7 @@ def _segments(searcher, columns, scored):
 
 
 _lengths: dict[tuple, list] = {}
+_common_weights: dict[tuple, array] = {}
 
 
 class _Segment:
@@ -255,12 +261,79 @@ class _Segment:
                 _lengths[key] = cached
         return cached
 
+    def common_weights(self, btext):
+        """A common word's body weight in each document of this segment (0.0 where it is
+        absent), read once a process (segments never change). A posting block holds its
+        documents' positions too, compressed with their ids and weights, so reading a
+        common word's weights on every search would unpack nearly every document's
+        positions of it, the very cost its grams avoid. A double per document and word
+        (the weights as read: the same floats)."""
+        reader = self.reader
+        key = ((reader.segment().segment_id(), btext) if hasattr(reader, "segment")
+               else None)
+        cached = _common_weights.get(key) if key else None
+        if cached is None:
+            cached = array("d", bytes(8 * reader.doc_count_all()))
+            ids, weights, _ = self.postings("body", btext)
+            for docnum, weight in zip(ids, weights, strict=True):
+                cached[docnum] = weight
+            if key:
+                if len(_common_weights) > 256:
+                    _common_weights.clear()
+                _common_weights[key] = cached
+        return cached
+
     # --- Phrases, prefixes, ranges ---------------------------------------------------------
 
     def phrase(self, fieldname, words):
         """Documents holding the words at consecutive positions; scored as Whoosh scores
         a phrase: the sum of its words' term scores."""
+        common = getattr(self.schema[GRAMS], "common", None) if GRAMS in self.schema else None
+        if fieldname == "body" and common:
+            cover = phrase_cover(words, common)
+            if any(is_gram for _, _, is_gram in cover):
+                return self.covered_phrase(words, cover, common)
         return self.positional(fieldname, words, _consecutive)
+
+    def covered_phrase(self, words, cover, common):
+        """A body phrase decided by its cover (`search.index.phrase_cover`): the grams'
+        positions in the grams field and the other words' in the body, each at its
+        offset, instead of every word's (a common word's are in nearly every document).
+        The same documents as `positional` (a gram is at p exactly where its two words
+        are at p and p + 1) and the same scores: the words' body term scores, from their
+        weights only (a common word's from `common_weights`)."""
+        keys = [(GRAMS if is_gram else "body", token) for _, token, is_gram in cover]
+        read = {}
+        for key in dict.fromkeys(keys):  # a token the cover repeats is read once
+            btext = self._btext(*key)
+            if btext is None:
+                return self.empty()
+            read[key] = self.postings(key[0], btext, values=True)
+        candidates = set.intersection(*sorted((set(ids) for ids, _, _ in read.values()),
+                                              key=len))
+        if not candidates:
+            return self.empty()
+        where = {key: dict(zip(ids, vals, strict=True)) for key, (ids, _, vals) in read.items()}
+        columns = [where[key] for key in keys]
+        offsets = [offset for offset, _, _ in cover]
+        found = [d for d in sorted(candidates)
+                 if _at_offsets([column[d] for column in columns], offsets)]
+        if not self.scored:
+            return set(found)
+        if not found:
+            return {}
+        scores, by_word = [], {}
+        for word in words:  # in phrase order, a repeated word's scores again
+            if word not in by_word:
+                btext = self._btext("body", word)
+                if word in common:
+                    weights = list(map(self.common_weights(btext).__getitem__, found))
+                else:
+                    ids, all_weights, _ = read.get(("body", word)) or self.postings("body", btext)
+                    weights = _Postings("body", btext, ids, all_weights).weights_of(found)
+                by_word[word] = self.term_scores("body", btext, found, weights)
+            scores.append(by_word[word])
+        return dict(zip(found, _tree_add(scores), strict=True))
 
     def near(self, q):
         """SpanNear2 over words of one field: Whoosh's span test, ported to tuples."""
@@ -350,26 +423,34 @@ _FEW_STARTS = 24
 
 def _consecutive(values: list[bytes]) -> bool:
     """Whether the words (their encoded positions in one document) occur in order at
-    consecutive positions. Where the phrase could start comes from the word the document
-    holds fewest times (shortest encoding); each other word, rarest first, then confirms
-    starts: only the few starts are shifted, never a common word's many positions, and a
-    few starts are looked up in its sorted positions without hashing them all."""
+    consecutive positions."""
+    return _at_offsets(values, range(len(values)))
+
+
+def _at_offsets(values: list[bytes], offsets) -> bool:
+    """Whether there is a start s where each token (its encoded positions in one
+    document) is at s + its offset. Where the phrase could start comes from the token
+    the document holds fewest times (shortest encoding); each other token, rarest first,
+    then confirms starts: only the few starts are shifted, never a common word's many
+    positions, and a few starts are looked up in its sorted positions without hashing
+    them all."""
     order = sorted(range(len(values)), key=lambda k: len(values[k]))
     first = order[0]
-    starts = [p - first for p in _position_list(values[first])]
+    starts = [p - offsets[first] for p in _position_list(values[first])]
     for k in order[1:]:
         positions = _position_list(values[k])
+        offset = offsets[k]
         if len(starts) < _FEW_STARTS:
             end = len(positions)
             kept = []
             for s in starts:
-                i = bisect_left(positions, s + k)
-                if i < end and positions[i] == s + k:
+                i = bisect_left(positions, s + offset)
+                if i < end and positions[i] == s + offset:
                     kept.append(s)
             starts = kept
         else:
             present = set(positions)
-            starts = [s for s in starts if s + k in present]
+            starts = [s for s in starts if s + offset in present]
         if not starts:
             return False
     return bool(starts)
