@@ -437,10 +437,7 @@ class _Translation:
         if not terms:
             return ("", []), "0"
         total, average = _statistics(self.cursor)
-        self.cursor.execute(
-            "SELECT (SELECT count(*) FROM search_entry e WHERE e.words @@ t::tsquery) "
-            "FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n", [terms])
-        frequencies = [row[0] for row in self.cursor.fetchall()]
+        frequencies = _frequencies(self.cursor, terms)
         norm = f"({K1!r} * ({1 - B!r} + {B!r} * length / {max(average, 1.0)!r}))"
         columns, score, params = [], [], []
         whole = "ts_rank('{1,1,1,1}', e.words, %s::tsquery, 0)"
@@ -508,7 +505,10 @@ def _consecutive(lists: list[list[int]]) -> bool:
 
 
 _stats: tuple[float, int, float] | None = None
-STATISTICS_SECONDS = 60  # how long a process reuses the collection's size for BM25
+STATISTICS_SECONDS = 60  # how long a process reuses the collection's figures for BM25
+_frequency_cache: dict[str, int] = {}
+_frequency_newest = 0  # the newest entry's id when the cache was filled
+FREQUENCIES_KEPT = 10_000  # words whose document frequency a process remembers
 
 
 def _statistics(cursor) -> tuple[int, float]:
@@ -520,7 +520,31 @@ def _statistics(cursor) -> tuple[int, float]:
         cursor.execute("SELECT count(*), coalesce(avg(length), 0) FROM search_entry")
         total, average = cursor.fetchone()
         _stats = (now, int(total), float(average))
+        _frequency_cache.clear()
     return _stats[1], _stats[2]
+
+
+def _frequencies(cursor, terms: list[str]) -> list[int]:
+    """Each term's document frequency (BM25's idf), remembered while no entry is written
+    (entries only ever get new, higher ids; a removal alone moves a figure by what it
+    removed) and for at most as long as `_statistics` keeps the collection's size:
+    counting a common word's matches cost a tenth of its search at 50k documents."""
+    global _frequency_newest
+    cursor.execute("SELECT coalesce(max(id), 0) FROM search_entry")
+    newest = cursor.fetchone()[0]
+    if newest != _frequency_newest:  # entries written since: every figure may move
+        _frequency_cache.clear()
+        _frequency_newest = newest
+    missing = [t for t in terms if t not in _frequency_cache]
+    if missing:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM search_entry e WHERE e.words @@ t::tsquery) "
+            "FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n", [missing])
+        if len(_frequency_cache) + len(missing) > FREQUENCIES_KEPT:
+            _frequency_cache.clear()
+        _frequency_cache.update(zip(missing, (row[0] for row in cursor.fetchall()),
+                                    strict=True))
+    return [_frequency_cache[t] for t in terms]
 
 
 _ORDER = {
@@ -625,6 +649,7 @@ class PostgresBackend(SearchBackend):
     def remove_filings(self, accessions):
         accessions = sorted({a for a in accessions if a})
         if accessions:
+            _frequency_cache.clear()
             with connection.cursor() as cursor:
                 cursor.execute("DELETE FROM search_entry WHERE accession = ANY(%s::text[])",
                                [accessions])
@@ -818,10 +843,19 @@ def cursor_stats_reset():
     """Forget the collection figures (after a rebuild changed them all)."""
     global _stats
     _stats = None
+    _frequency_cache.clear()
 
 
 def _json(value):
     return json.loads(value) if isinstance(value, str) else value
+
+
+# For the statements of a search, until its transaction ends: no JIT compilation (a
+# search's statement is costed high enough to trigger it, and compiling it took 100 ms of
+# a 50k-document search that runs in less), and room to sort and group a common word's
+# matches in memory (the default 4 MB spilled them to disk).
+SEARCH_SETTINGS = ("SELECT set_config('jit', 'off', true), "
+                   "set_config('work_mem', '32MB', true)")
 
 
 class _snapshot:
@@ -835,6 +869,8 @@ class _snapshot:
             self.atomic.__enter__()
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        with connection.cursor() as cursor:
+            cursor.execute(SEARCH_SETTINGS)
         return self
 
     def __exit__(self, *exc):

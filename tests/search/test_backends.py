@@ -16,6 +16,7 @@ from tests.conftest import corpus_file
 from tests.search.conftest import each_backend
 
 SMALL_8K = "0000320193-99-000010.txt"
+OTHER_FILING = "0001140361-25-045534.txt"  # any other small filing
 
 QUERIES = [
     {"q": "revenue"},
@@ -317,3 +318,44 @@ def test_sqlite_has_no_postgres_tables_and_refuses_the_engine(db, settings):
     settings.SEARCH_BACKEND = "postgres"
     with pytest.raises(ImproperlyConfigured, match="needs PostgreSQL"):
         backends.get()
+
+
+def _frequency(word: str) -> int:
+    with connection.cursor() as cursor:
+        postgres._statistics(cursor)
+        return postgres._frequencies(cursor, [postgres.quoted(word)])[0]
+
+
+def test_word_frequencies_are_remembered_until_the_index_changes(on_postgres, ingest_paths):
+    postgres.cursor_stats_reset()
+    accession = long_filing(ingest_paths, "zygote one")
+    assert _frequency("zygote") == 1
+    with connection.cursor() as cursor:  # the figure is remembered: not counted again
+        cursor.execute("UPDATE search_entry SET words = '' WHERE words @@ 'zygote'")
+    assert _frequency("zygote") == 1
+    # Any entry written (by any process: new entries get higher ids) forgets them all.
+    ingest_paths(corpus_file(OTHER_FILING))
+    assert _frequency("zygote") == 0
+    # So does a removal in this process, of entries older than the newest.
+    other = Filing.objects.exclude(accession_number=accession).first().accession_number
+    backends.get().update_filings([accession])  # its words again, from its text
+    backends.get().update_filings([other])  # now the newest entries
+    assert _frequency("zygote") == 1
+    backends.get().remove_filings([accession])
+    assert _frequency("zygote") == 0
+
+
+def test_a_search_runs_without_jit_and_sorts_in_memory(on_postgres):
+    with postgres._snapshot(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
+        assert cursor.fetchone() == ("off", "32MB")
+
+
+def test_every_vector_column_is_compressed_alike(on_postgres):
+    # LZ4 where the server has it (ranking decompresses a search_tf row per match).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT attrelid::regclass::text, attcompression FROM pg_attribute "
+                       "WHERE attname = 'words' AND attrelid IN ('search_entry'::regclass, "
+                       "'search_chunk'::regclass, 'search_tf'::regclass)")
+        methods = dict(cursor.fetchall())
+    assert len(methods) == 3 and len(set(methods.values())) == 1, methods
