@@ -63,6 +63,30 @@ ANALYZER = RegexTokenizer(WORD_PATTERN) | LowercaseFilter()
 WRITE_TIMEOUT = 900
 
 
+class _LastWords(threading.local):
+    """`words()` of the last two texts this thread asked for: an entry's body string is
+    indexed as `body` and again, after `company`, as `grams` (Whoosh adds an entry's
+    fields in name order), and the second asks for the same string object: its words
+    are not found twice. `CommonGrams.index` lets them go."""
+
+    def __init__(self):
+        self.kept: list[tuple[str, list[str]]] = []
+
+    def of(self, text: str) -> list[str]:
+        for kept, tokens in self.kept:
+            if kept is text:
+                return tokens
+        tokens = words(text)
+        self.kept = [*self.kept[-1:], (text, tokens)]
+        return tokens
+
+    def clear(self):
+        self.kept = []
+
+
+_last_words = _LastWords()
+
+
 class BodyText(fields.TEXT):
     """TEXT whose indexing skips Whoosh's per-token Python pipeline (Token objects
     through a tokenizer and a filter): `words()` finds the same words three times
@@ -70,7 +94,7 @@ class BodyText(fields.TEXT):
 
     def index(self, value, **kwargs):
         positions = defaultdict(list)
-        for position, word in enumerate(words(value)):
+        for position, word in enumerate(_last_words.of(value)):
             positions[word].append(position)
         encode = self.format.encode
         boost = self.format.field_boost
@@ -131,8 +155,9 @@ class CommonGrams(fields.FieldType):
 
     def index(self, value, **kwargs):
         positions = defaultdict(list)
-        for position, gram in common_grams(words(value), self.common):
+        for position, gram in common_grams(_last_words.of(value), self.common):
             positions[gram].append(position)
+        _last_words.clear()
         encode = self.format.encode
         for gram, poslist in positions.items():
             yield gram.encode("utf-8"), len(poslist), float(len(poslist)), encode(poslist)
