@@ -29,8 +29,9 @@ def pending_index_work(app_configs, **kwargs):
 @checks.register()
 def index_schema(app_configs, **kwargs):
     """Warn when the Whoosh index was built by an older version, without fields this one
-    indexes (such as the ingest times saved searches count by): it keeps working, and
-    what needs the missing fields says so, until `rebuild_index` builds it afresh."""
+    indexes (such as the ingest times saved searches count by, or the common grams that
+    make phrases fast): it keeps working, and what needs the missing fields says so (or,
+    for grams, is slower), until `rebuild_index` builds it afresh."""
     from django.conf import settings
 
     if getattr(settings, "SEARCH_BACKEND", "whoosh") != "whoosh":
@@ -50,7 +51,8 @@ def index_schema(app_configs, **kwargs):
     return [
         checks.Warning(
             f"The search index was built without the field(s) {', '.join(missing)}.",
-            hint="Run `manage.py rebuild_index` to search, sort and filter by them.",
+            hint="Run `manage.py rebuild_index` to use them: to search, sort and filter by "
+                 "them, and (grams) for fast phrases through common words.",
             id="search.W002",
         )
     ]
