@@ -93,13 +93,20 @@ class BodyText(fields.TEXT):
     faster, and indexing speed is mostly this."""
 
     def index(self, value, **kwargs):
-        positions = defaultdict(list)
-        for position, word in enumerate(_last_words.of(value)):
-            positions[word].append(position)
-        encode = self.format.encode
-        boost = self.format.field_boost
-        for word, poslist in positions.items():
-            yield word.encode("utf-8"), len(poslist), len(poslist) * boost, encode(poslist)
+        return _postings(self.format, enumerate(_last_words.of(value)))
+
+
+def _postings(field_format, placed):
+    """What a field's `index()` gives Whoosh, from its tokens and their positions
+    ((position, token), in position order): each token once, with its frequency, weight
+    and encoded positions."""
+    positions = defaultdict(list)
+    for position, token in placed:
+        positions[token].append(position)
+    encode = field_format.encode
+    boost = field_format.field_boost
+    for token, poslist in positions.items():
+        yield token.encode("utf-8"), len(poslist), len(poslist) * boost, encode(poslist)
 
 
 class SectionText(BodyText):
@@ -107,13 +114,7 @@ class SectionText(BodyText):
     ("1a:risk 1a:factors"): split on spaces, positions in that order."""
 
     def index(self, value, **kwargs):
-        positions = defaultdict(list)
-        for position, word in enumerate(value.split()):
-            positions[word].append(position)
-        encode = self.format.encode
-        boost = self.format.field_boost
-        for word, poslist in positions.items():
-            yield word.encode("utf-8"), len(poslist), len(poslist) * boost, encode(poslist)
+        return _postings(self.format, enumerate(value.split()))
 
 
 class CommonGramTokenizer(Tokenizer):
@@ -154,13 +155,9 @@ class CommonGrams(fields.FieldType):
         super().__init__(formats.Positions(), CommonGramTokenizer(self.common))
 
     def index(self, value, **kwargs):
-        positions = defaultdict(list)
-        for position, gram in common_grams(_last_words.of(value), self.common):
-            positions[gram].append(position)
+        grams = common_grams(_last_words.of(value), self.common)
         _last_words.clear()
-        encode = self.format.encode
-        for gram, poslist in positions.items():
-            yield gram.encode("utf-8"), len(poslist), float(len(poslist)), encode(poslist)
+        return _postings(self.format, grams)
 
 
 def make_schema():
@@ -578,8 +575,8 @@ def _document(entry: dict, schema) -> dict:
     by an older version lacks newer fields: it takes what it can (searches say what is
     missing, see OLD_INDEX) until `rebuild_index` builds it with the current schema."""
     document = {k: v for k, v in entry.items() if k in schema}
-    if "grams" in schema:
-        document["grams"] = entry["body"]
+    if whoosh_matching.GRAMS in schema:
+        document[whoosh_matching.GRAMS] = entry["body"]
     return document
 
 
