@@ -46,16 +46,51 @@
     }
   }
 
+  // Where the page opens. "#es-hit-N" shows that hit. Any other fragment that names an
+  // element of the document (a section's heading, "#item-7a", from a section search) is
+  // left to the browser: no hit is shown or scrolled to, and the first move goes to the
+  // nearest hit after it (or before it). With no fragment, the page shows its first hit.
+  var anchorNext = -1;  // with no current hit: the index of the first hit after the anchor
+
+  function anchorTarget() {
+    var id = window.location.hash.slice(1);
+    if (!id) return null;
+    try {
+      id = decodeURIComponent(id);
+    } catch (e) {
+      return null;
+    }
+    var target = document.getElementById(id);
+    return target && body.contains(target) ? target : null;
+  }
+
   function fromHash() {
     var m = /^#es-hit-(\d+)$/.exec(window.location.hash);
     if (m) {
       var n = parseInt(m[1], 10) - before;
       if (n >= 1 && n <= local) return n - 1;
     }
+    var target = anchorTarget();
+    if (target && !m) {
+      anchorNext = local;
+      for (var i = 0; i < local; i++) {
+        if (target.compareDocumentPosition(hits[i]) & Node.DOCUMENT_POSITION_FOLLOWING) {
+          anchorNext = i;
+          break;
+        }
+      }
+      return -1;
+    }
     return 0;
   }
 
   function step(delta) {
+    if (current < 0 && anchorNext >= 0) {
+      // From the anchor: next is the first hit after it, previous the last one before it
+      // (past this page's ends, the neighbouring page, as for any other move).
+      show(delta > 0 ? anchorNext : anchorNext - 1, true, true);
+      return;
+    }
     // With no hit on this page, the first move leaves it: next goes to the following
     // page's first hit, previous to the preceding page's last.
     show(current < 0 ? (delta > 0 ? local : -1) : current + delta, true, true);
@@ -87,5 +122,8 @@
   });
 
   bar.classList.add("hitbar--ready");
-  if (local) show(fromHash(), false, false);
+  if (local) {
+    var start = fromHash();
+    if (start >= 0) show(start, false, false);
+  }
 })();

@@ -56,10 +56,65 @@ def test_table_of_contents_links_to_each_heading(
         context.close()
 
 
+def _settles_in_view(page, selector: str) -> bool:
+    """The element ends up in view. A link's fragment is scrolled to as the page loads,
+    which may be after the address already shows it."""
+    page.wait_for_function(
+        """(s) => { const r = document.querySelector(s).getBoundingClientRect();
+                   return r.top >= 0 && r.top < innerHeight; }""",
+        arg=selector, timeout=5000)
+    return True
+
+
 def test_a_section_search_hit_opens_at_its_section(live_server, page, ingest_paths):
     assert ingest_paths(corpus_file(f"{TEN_K}.txt")).failed == 0
     page.goto(f"{live_server.url}/search/?q=section%3A7A+%22market+risk%22&view=documents")
     page.locator("a.result__link").first.click()
     page.wait_for_function("location.hash === '#item-7a'")
     assert "section=7a" in page.url
-    assert _in_view(page, "#item-7a")
+    page.wait_for_load_state("load")
+    assert _settles_in_view(page, "#item-7a")
+
+
+@pytest.mark.parametrize("width, height", [(390, 844), (1366, 768)])
+def test_hits_in_a_document_opened_at_a_section_start_from_that_section(
+    live_server, browser, ingest_paths, width, height
+):
+    """Opened at a section's heading with the hits of a query marked, the page stays at the
+    heading, below the sticky hit bar (which wraps to two rows on a phone), instead of being
+    pulled back to the document's first hit; the first move goes to the first hit after the
+    heading, or the last one before it."""
+    assert ingest_paths(corpus_file(f"{TEN_K}.txt")).failed == 0
+    url = f"{live_server.url}/filings/{TEN_K}/1/?q=risk#item-7a"
+    marks = """() => { const t = document.getElementById('item-7a');
+        return [...document.querySelectorAll('mark.hit')].map(
+          (h) => [h.id, !!(t.compareDocumentPosition(h) & Node.DOCUMENT_POSITION_FOLLOWING)]); }"""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    status = page.locator("[data-es-hit-status]")
+    try:
+        page.goto(url)
+        page.wait_for_load_state("load")
+        hits = page.evaluate(marks)
+        before = [h for h, after in hits if not after]
+        after = [h for h, after in hits if after]
+        assert before and after, hits  # hits on both sides of the heading
+        assert _settles_in_view(page, "#item-7a")
+        heading_top, bar_bottom = page.evaluate(
+            "[document.getElementById('item-7a').getBoundingClientRect().top,"
+            " document.querySelector('[data-es-hitbar]').getBoundingClientRect().bottom]")
+        assert heading_top >= bar_bottom, (heading_top, bar_bottom)
+        assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 0
+        assert page.locator("mark.hit--current").count() == 0
+        assert status.text_content().startswith(f"{len(hits)} hits for")
+        page.keyboard.press("n")
+        assert status.text_content() == f"Hit {len(before) + 1} of {len(hits)}"
+        assert page.evaluate("document.querySelector('mark.hit--current').id") == after[0]
+
+        page.goto(url.replace("#item-7a", "&x=1#item-7a"))  # a new load, not a hash change
+        page.wait_for_load_state("load")
+        page.keyboard.press("p")
+        assert status.text_content() == f"Hit {len(before)} of {len(hits)}"
+        assert page.evaluate("document.querySelector('mark.hit--current').id") == before[-1]
+    finally:
+        context.close()
