@@ -547,6 +547,9 @@ def _frequencies(cursor, terms: list[str]) -> list[int]:
     return [_frequency_cache[t] for t in terms]
 
 
+# The columns of `m` (besides id, accession and score) that each order reads.
+_ORDER_COLUMNS = {"relevance": (), "newest": ("filed", "sequence"),
+                  "oldest": ("filed", "sequence"), "ingested": ("ingested", "filed", "sequence")}
 _ORDER = {
     "relevance": "score DESC, id",
     "newest": "filed DESC, accession DESC, sequence",
@@ -580,25 +583,38 @@ def _hits(cursor, ids: list[int], scores: dict[int, float]) -> dict[int, Hit]:
     return hits
 
 
-def _facet(source: str, value: str, order: str, limit: int, multi: bool = False) -> str:
-    rows = (f"SELECT v, count(*) AS n FROM {source}, unnest({source}.{value}) AS v GROUP BY v"
-            if multi else
-            f"SELECT {value} AS v, count(*) AS n FROM {source} WHERE {value} <> '' GROUP BY v")
-    return (f"(SELECT coalesce(json_agg(json_build_array(v, n) ORDER BY {order}), '[]') "
-            f"FROM ({rows} ORDER BY {order} LIMIT {limit}) f)")
-
-
-_FACETS = {
-    "form": ("form", "n DESC, v", FACET_SIZE, False, "leaders"),
-    "company": ("cik", "n DESC, v", FACET_SIZE, True, "leaders"),
-    "year": ("year", "v DESC", YEAR_FACET_SIZE, False, "leaders"),
-    "doc_type": ("doc_type", "n DESC, v", FACET_SIZE, False, "m"),
-    "state_loc": ("state_loc", "n DESC, v", FACET_SIZE, True, "leaders"),
-    "state_inc": ("state_inc", "n DESC, v", FACET_SIZE, True, "leaders"),
-    "sic": ("sic", "n DESC, v", FACET_SIZE, True, "leaders"),
-    "item": ("item", "n DESC, v", FACET_SIZE, True, "leaders"),
-    "section": ("section", "n DESC, v", FACET_SIZE, True, "leaders"),
+# The facets counted over `leaders` (one row per filing in the filings view): their
+# column, and whether it holds an array of values.
+_LEADER_FACETS = {
+    "form": ("form", False),
+    "company": ("cik", True),
+    "year": ("year", False),
+    "state_loc": ("state_loc", True),
+    "state_inc": ("state_inc", True),
+    "sic": ("sic", True),
+    "item": ("item", True),
+    "section": ("section", True),
 }
+
+
+def _leader_facets(names: list[str]) -> str:
+    """One column: the facets counted over `leaders` in one pass over its rows, a JSON
+    object {facet: [[value, count], ...]} (a facet without values is left out): the
+    FACET_SIZE commonest values, equal counts by value; years newest first. Values are
+    ordered by code point (COLLATE "C"), as the Whoosh engine orders them, so both cut a
+    facet at the same value whatever the database's collation."""
+    arms = " UNION ALL ".join(
+        f"SELECT '{name}', " + (f"unnest(l.{column})" if multi else f"l.{column}")
+        for name in names for column, multi in [_LEADER_FACETS[name]])
+    return (
+        "(SELECT json_object_agg(f, vs) FROM (SELECT f, json_agg(json_build_array(v, n) "
+        "ORDER BY o) AS vs FROM (SELECT f, v, n, row_number() OVER (PARTITION BY f ORDER BY "
+        "CASE WHEN f = 'year' THEN 0 ELSE -n END, CASE WHEN f = 'year' THEN '' ELSE v END, "
+        "v DESC) AS o FROM (SELECT x.f, x.v COLLATE \"C\" AS v, count(*) AS n FROM leaders l, "
+        f"LATERAL ({arms}) AS x(f, v) WHERE x.v <> '' GROUP BY 1, 2) c) r "
+        f"WHERE o <= CASE WHEN f = 'year' THEN {YEAR_FACET_SIZE} ELSE {FACET_SIZE} END "
+        "GROUP BY f) j)"
+    )
 
 
 def _doc_type_facet(grouped: bool) -> str:
@@ -612,17 +628,26 @@ def _doc_type_facet(grouped: bool) -> str:
 
 
 def _facet_columns(names: list[str], grouped: bool) -> list[str]:
-    """One SELECT column per facet, counted over `leaders` (one row per filing in the
-    filings view) and `m` (document types): JSON [[value, count], ...]."""
-    return [_doc_type_facet(grouped) if name == "doc_type" else
-            _facet(source, value, order, limit, multi)
-            for name in names
-            for value, order, limit, multi, source in [_FACETS[name]]]
+    """The SELECT columns of these facets (`_facet_values` reads them back): the facets
+    of `leaders` in one column, and document types, counted over `m`, in another."""
+    leader = [n for n in names if n != "doc_type"]
+    return ([_leader_facets(leader)] if leader else []) + (
+        [_doc_type_facet(grouped)] if "doc_type" in names else [])
+
+
+def _facet_sources(names: list[str]) -> list[str]:
+    """The columns of `m` that these facets count."""
+    return [name if name == "doc_type" else _LEADER_FACETS[name][0] for name in names]
 
 
 def _facet_values(names: list[str], row) -> dict[str, list[tuple[str, int]]]:
-    return {name: [(v, c) for v, c in _json(value)]
-            for name, value in zip(names, row, strict=True)}
+    values = list(row)
+    counted = {}
+    if any(n != "doc_type" for n in names):
+        counted = _json(values.pop(0)) or {}  # NULL when no filing matched
+    if "doc_type" in names:
+        counted["doc_type"] = _json(values.pop(0))
+    return {name: [(v, c) for v, c in counted.get(name, [])] for name in names}
 
 
 class PostgresBackend(SearchBackend):
@@ -713,19 +738,22 @@ class PostgresBackend(SearchBackend):
 
     # --- Read side -----------------------------------------------------------------------
 
-    def _matches(self, cursor, parsed, filters, sort, messages) -> Part:
-        """The `m` relation: every match, with what ordering and facets need."""
+    def _matches(self, cursor, parsed, filters, sort, messages,
+                 columns: Iterable[str]) -> Part:
+        """The `m` relation: every match, with its id, accession, score and `columns`
+        (what ordering and facets need: carrying fewer makes it cheaper to build)."""
         sql = _Translation(cursor, parsed, filters, messages)
         (frequencies, params), score = sql.score() if sort == "relevance" else (("", []), "0")
         condition, condition_params = sql.condition
+        columns = list(dict.fromkeys(columns))
+        outer = "".join(f", {c}" for c in columns)
+        inner = "".join(f", e.{c}" for c in ["length", *columns])
         # The inner query reads each word's frequency once (OFFSET 0 keeps PostgreSQL
         # from folding it into the outer one, which would compute each twice).
         return (
-            f"SELECT id, accession, sequence, filed, form, year, doc_type, cik, state_loc, "
-            f"state_inc, sic, item, ingested, section, ({score})::float8 AS score FROM "
-            f"(SELECT e.id, e.accession, e.sequence, e.filed, e.form, e.year, e.doc_type, "
-            f"e.cik, e.state_loc, e.state_inc, e.sic, e.item, e.ingested, e.section, e.length"
-            f"{frequencies} FROM search_entry e WHERE {condition} OFFSET 0) e",
+            f"SELECT id, accession{outer}, ({score})::float8 AS score FROM "
+            f"(SELECT e.id, e.accession{inner}{frequencies} FROM search_entry e "
+            f"WHERE {condition} OFFSET 0) e",
             params + condition_params,
         )
 
@@ -733,8 +761,10 @@ class PostgresBackend(SearchBackend):
         messages: list[str] = []
         order = _ORDER[sort]
         grouped = view == "filings"
+        names = facet_names(facets)
         with _snapshot(), connection.cursor() as cursor:
-            matches, params = self._matches(cursor, parsed, filters, sort, messages)
+            matches, params = self._matches(cursor, parsed, filters, sort, messages,
+                                            [*_ORDER_COLUMNS[sort], *_facet_sources(names)])
             ctes = [f"m AS MATERIALIZED ({matches})"]
             if grouped:
                 ctes.append(
@@ -761,7 +791,6 @@ class PostgresBackend(SearchBackend):
                     "FROM page)",
                 ]
             params += [per_page, max(0, (page - 1) * per_page)]
-            names = facet_names(facets)
             columns += _facet_columns(names, grouped)
             cursor.execute(
                 "WITH " + ", ".join(ctes) + " SELECT (SELECT count(*) FROM m), "
@@ -794,7 +823,8 @@ class PostgresBackend(SearchBackend):
             return {}
         grouped = view == "filings"
         with _snapshot(), connection.cursor() as cursor:
-            matches, params = self._matches(cursor, parsed, filters, "newest", [])
+            matches, params = self._matches(cursor, parsed, filters, "newest", [],
+                                            _facet_sources(names))
             leaders = ("SELECT DISTINCT ON (accession) * FROM m" if grouped
                        else "SELECT * FROM m")
             cursor.execute(f"WITH m AS MATERIALIZED ({matches}), leaders AS ({leaders}) "
@@ -805,7 +835,8 @@ class PostgresBackend(SearchBackend):
     def iter_results(self, parsed, filters, *, sort, view, batch=500):
         order = _ORDER[sort]
         with _snapshot(), connection.cursor() as cursor:
-            matches, params = self._matches(cursor, parsed, filters, sort, [])
+            matches, params = self._matches(cursor, parsed, filters, sort, [],
+                                            _ORDER_COLUMNS[sort])
             if view == "filings":
                 cursor.execute(
                     f"WITH m AS MATERIALIZED ({matches}), r AS (SELECT m.*, row_number() "
