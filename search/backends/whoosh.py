@@ -609,9 +609,9 @@ class WhooshBackend(SearchBackend):
 
     # --- Read side -----------------------------------------------------------------------
 
-    def _run(self, parsed, filters, sort, messages):
-        s = searcher()
-        cols = columns(s)
+    def _query(self, s, parsed, filters, sort, messages):
+        """The search as one Whoosh query over searcher `s` (saying in `messages` what
+        an index built by an older version cannot answer)."""
         query = whoosh_query(filters, parsed, messages)
         if "ingested" not in s.schema and (sort == "ingested" or filters.ingested_after
                                            or filters.ingested_to):
@@ -620,6 +620,12 @@ class WhooshBackend(SearchBackend):
                 query = wq.NullQuery  # no entry of this index says when it came
         if "section_body" not in s.schema and _asks_sections(parsed, filters):
             messages.append(OLD_SECTIONS)  # section: finds nothing in it
+        return query
+
+    def _run(self, parsed, filters, sort, messages):
+        s = searcher()
+        cols = columns(s)
+        query = self._query(s, parsed, filters, sort, messages)
         ranked, scores = _ranked(s, cols, query, sort)
         return s, cols, ranked, scores
 
@@ -641,6 +647,19 @@ class WhooshBackend(SearchBackend):
             chunk = _groups(ranked, acc, chunk)
         found.items = _materialize(s, chunk, scores)
         return found
+
+    def facet_counts(self, parsed, filters, *, view, names):
+        """The facets alone: the matches in index order, neither ranked nor sorted (the
+        counts do not depend on the order, and sorting every match of a broad search
+        cost more than counting them)."""
+        names = facet_names(names)
+        if not names:
+            return {}
+        s = searcher()
+        cols = columns(s)
+        matched = _matching(s, self._query(s, parsed, filters, "newest", []), cols)
+        leaders = _one_per_filing(matched, cols["accession"]) if view == "filings" else matched
+        return _facet_counts(cols, leaders, matched, view == "filings", names)
 
     def iter_results(self, parsed, filters, *, sort, view, batch=500):
         # Memory holds the list of matching document numbers, never every result's fields.
