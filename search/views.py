@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -128,21 +129,43 @@ def _params(request):
     return request._search_link_params
 
 
+def _encoded_params(request) -> list[tuple[str, list[str]]]:
+    """`_params` with each value already encoded ("name=value"), in order, once per
+    request: a results page has a few hundred links that each change one parameter."""
+    if not hasattr(request, "_search_encoded_params"):
+        request._search_encoded_params = [
+            (name, [_encode(name, v) for v in values]) for name, values in _params(request).lists()
+        ]
+    return request._search_encoded_params
+
+
+def _encode(name: str, value) -> str:
+    return urlencode([(name, str(value))])  # as QueryDict.urlencode encodes each pair
+
+
+def _changed(name: str, value) -> list[str]:
+    if value is None:
+        return []
+    return [_encode(name, v) for v in (value if isinstance(value, list) else [value])]
+
+
 def _qs(request, **changes) -> str:
-    params = _params(request).copy()
+    """The request's query string with these parameters changed: a value, a list of
+    values, or None to drop it. A parameter keeps its place; a new one comes last."""
+    pieces = []
+    for name, encoded in _encoded_params(request):
+        pieces += _changed(name, changes[name]) if name in changes else encoded
+    kept = {name for name, _ in _encoded_params(request)}
     for name, value in changes.items():
-        if value is None:
-            params.pop(name, None)
-        elif isinstance(value, list):
-            params.setlist(name, value)
-        else:
-            params[name] = value
-    encoded = params.urlencode()
-    return f"?{encoded}" if encoded else ""
+        if name not in kept:
+            pieces += _changed(name, value)
+    return "?" + "&".join(pieces) if pieces else ""
 
 
 def _with(request, **changes) -> str:
-    return reverse("search:results") + _qs(request, **changes)
+    if not hasattr(request, "_search_results_url"):
+        request._search_results_url = reverse("search:results")
+    return request._search_results_url + _qs(request, **changes)
 
 
 FACETS_SHOWN = 8  # values a facet lists before "more"
