@@ -89,3 +89,22 @@ def test_clear_all_drops_the_filters_and_keeps_the_words_view_sort_and_page_size
     assert href == "/search/?q=revenue&view=documents&sort=newest&per_page=50"
     page = client.get("/search/", {"form": "8-K"}).content.decode()
     assert 'class="button filter-form__clear" href="/search/"' in page
+
+
+def test_links_change_one_parameter_in_place_and_keep_the_others(rf):
+    from search.views import _qs, _with
+
+    request = rf.get("/search/?q=net+sales&form=10-K&form=8-K&page=3&company=caf%C3%A9")
+    base = _qs(request)  # the known parameters, in the order links give them
+    assert sorted(base[1:].split("&")) == sorted(
+        ["q=net+sales", "form=10-K", "form=8-K", "page=3", "company=caf%C3%A9"])
+    pairs = base[1:].split("&")
+    # A changed parameter keeps its place; None drops it; a new one comes last.
+    assert _qs(request, page=4) == "?" + "&".join(
+        "page=4" if p == "page=3" else p for p in pairs)
+    assert _qs(request, form=["8-K"], page=None) == "?" + "&".join(
+        p for p in pairs if p not in ("form=10-K", "page=3"))
+    assert _qs(request, year=["1997", "a&b"], company=None) == "?" + "&".join(
+        [p for p in pairs if not p.startswith("company=")] + ["year=1997", "year=a%26b"])
+    assert _with(request, q=None, form=None, page=None, company=None) == "/search/"
+    assert _qs(request) == base  # a link never changes what the next one starts from
