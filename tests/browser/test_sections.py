@@ -14,10 +14,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TEN_K = "0001010412-10-000078"  # TGFIN Holdings' 2009 10-K: Items 1 to 15, 1A and 7A
 
 
-def _in_view(page, selector: str) -> bool:
-    return page.evaluate(
+def _settles_in_view(page, selector: str) -> bool:
+    """The element ends up in view. A link's fragment is scrolled to as the page loads,
+    which may be after the address already shows it."""
+    page.wait_for_function(
         """(s) => { const r = document.querySelector(s).getBoundingClientRect();
-                   return r.top >= 0 && r.top < innerHeight; }""", selector)
+                   return r.top >= 0 && r.top < innerHeight; }""",
+        arg=selector, timeout=5000)
+    return True
 
 
 @pytest.mark.parametrize("width, height, label", [(390, 844, "phone"), (1366, 768, "laptop")])
@@ -44,7 +48,7 @@ def test_table_of_contents_links_to_each_heading(
         assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 0
         link.click()
         page.wait_for_function("location.hash === '#item-7'")
-        assert _in_view(page, "#item-7")
+        assert _settles_in_view(page, "#item-7")
         heading = page.evaluate(
             "(() => { const r = document.createRange();"
             " r.setStartBefore(document.getElementById('item-7'));"
@@ -54,16 +58,6 @@ def test_table_of_contents_links_to_each_heading(
         page.screenshot(path=os.path.join(artifacts_dir, f"sections-item7-{label}.png"))
     finally:
         context.close()
-
-
-def _settles_in_view(page, selector: str) -> bool:
-    """The element ends up in view. A link's fragment is scrolled to as the page loads,
-    which may be after the address already shows it."""
-    page.wait_for_function(
-        """(s) => { const r = document.querySelector(s).getBoundingClientRect();
-                   return r.top >= 0 && r.top < innerHeight; }""",
-        arg=selector, timeout=5000)
-    return True
 
 
 def test_a_section_search_hit_opens_at_its_section(live_server, page, ingest_paths):
