@@ -74,10 +74,12 @@ def index_size(backend: str) -> int:
     from django.db import connection
 
     with connection.cursor() as cursor:
+        # search_tf's partitions hold its rows (the table itself has none).
         cursor.execute("SELECT pg_total_relation_size('search_entry') + "
                        "pg_total_relation_size('search_chunk') + "
-                       "coalesce(pg_total_relation_size(to_regclass('search_tf')), 0)")
-        return cursor.fetchone()[0]
+                       "(SELECT coalesce(sum(pg_total_relation_size(relid)), 0) "
+                       "FROM pg_partition_tree(to_regclass('search_tf')))")
+        return int(cursor.fetchone()[0])
 
 
 def build(backend: str, workers: int):

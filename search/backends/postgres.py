@@ -12,6 +12,7 @@ Two tables, made by the `search` app's migration (on PostgreSQL only):
 - `search_tf`: the `words` frequencies again, split by a hash of the word into BUCKETS
   small vectors per entry: ranking a word reads its bucket, a sixteenth of the entry's
   vocabulary, not the whole `words` vector (which cost most of a common word's search).
+  One partition per bucket (migration 0008): a word's rows lie together.
 - `search_chunk`: the same words with their real positions, a window of the text at a
   time. A `tsvector` keeps at most 16,383 positions and 256 per word, so one vector per
   document would lose phrase matches in long filings; each chunk stays within both

@@ -353,9 +353,29 @@ def test_a_search_runs_without_jit_and_sorts_in_memory(on_postgres):
 
 def test_every_vector_column_is_compressed_alike(on_postgres):
     # LZ4 where the server has it (ranking decompresses a search_tf row per match).
+    # search_tf's partitions too: a partition does not take its table's setting.
     with connection.cursor() as cursor:
         cursor.execute("SELECT attrelid::regclass::text, attcompression FROM pg_attribute "
                        "WHERE attname = 'words' AND attrelid IN ('search_entry'::regclass, "
-                       "'search_chunk'::regclass, 'search_tf'::regclass)")
+                       "'search_chunk'::regclass, 'search_tf'::regclass) OR attname = 'words' "
+                       "AND attrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = "
+                       "'search_tf'::regclass)")
         methods = dict(cursor.fetchall())
-    assert len(methods) == 3 and len(set(methods.values())) == 1, methods
+    assert len(methods) == 3 + postgres.BUCKETS and len(set(methods.values())) == 1, methods
+
+
+def test_a_words_frequencies_are_stored_in_its_buckets_partition(on_postgres, ingest_paths):
+    # One partition per bucket (migration 0008): ranking a word reads one partition,
+    # whose rows lie together, not an entry's sixteen rows spread over the whole table.
+    ingest_paths(corpus_file(SMALL_8K))
+    postgres.PostgresBackend().update_filings(["0000320193-99-000010"])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'search_tf'::regclass")
+        assert cursor.fetchone()[0] == postgres.BUCKETS
+        word = "macintosh"
+        cursor.execute(f"SELECT count(*) FROM search_tf_{postgres.bucket(word)} "
+                       "WHERE words @@ %s::tsquery", [postgres.quoted(word)])
+        assert cursor.fetchone()[0] > 0
+        cursor.execute("SELECT count(*) FROM search_tf WHERE words @@ %s::tsquery AND "
+                       "bucket <> %s", [postgres.quoted(word), postgres.bucket(word)])
+        assert cursor.fetchone()[0] == 0
