@@ -30,7 +30,11 @@ def _replace(cursor, create_new: list[str]):
     """Move search_tf's rows into the table `create_new` makes (as search_tf_new), then
     put it in search_tf's place, with the same names for its constraints, and the same
     compression (LZ4 where migration 0007 set it)."""
-    # No ingest may write a row between the copy and the swap (searches read on).
+    # No ingest may write a row between the copy and the swap (searches read on). Both
+    # tables are locked first, in the order an ingest writes them: the new table's
+    # foreign key needs search_entry's lock, and taking it after search_tf's could
+    # deadlock with an ingest that wrote its entry and waits to write its frequencies.
+    cursor.execute("LOCK TABLE search_entry IN SHARE ROW EXCLUSIVE MODE")
     cursor.execute("LOCK TABLE search_tf IN SHARE MODE")
     method = _compression(cursor)
     for statement in create_new:
