@@ -864,11 +864,9 @@ class PostgresBackend(SearchBackend):
         if not words:
             return {}
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT (SELECT count(*) FROM search_entry e WHERE e.words @@ t::tsquery) "
-                "FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
-                [[quoted(w) for w in words]])
-            return {w: row[0] for w, row in zip(words, cursor.fetchall(), strict=True)}
+            _statistics(cursor)  # bounds how long the remembered figures are kept
+            counts = _frequencies(cursor, [quoted(w) for w in words])
+        return dict(zip(words, counts, strict=True))
 
 
 def cursor_stats_reset():
