@@ -129,13 +129,13 @@ def _params(request):
     return request._search_link_params
 
 
-def _encoded_params(request) -> list[tuple[str, list[str]]]:
+def _encoded_params(request) -> dict[str, list[str]]:
     """`_params` with each value already encoded ("name=value"), in order, once per
     request: a results page has a few hundred links that each change one parameter."""
     if not hasattr(request, "_search_encoded_params"):
-        request._search_encoded_params = [
-            (name, [_encode(name, v) for v in values]) for name, values in _params(request).lists()
-        ]
+        request._search_encoded_params = {
+            name: [_encode(name, v) for v in values] for name, values in _params(request).lists()
+        }
     return request._search_encoded_params
 
 
@@ -152,12 +152,12 @@ def _changed(name: str, value) -> list[str]:
 def _qs(request, **changes) -> str:
     """The request's query string with these parameters changed: a value, a list of
     values, or None to drop it. A parameter keeps its place; a new one comes last."""
+    params = _encoded_params(request)
     pieces = []
-    for name, encoded in _encoded_params(request):
+    for name, encoded in params.items():
         pieces += _changed(name, changes[name]) if name in changes else encoded
-    kept = {name for name, _ in _encoded_params(request)}
     for name, value in changes.items():
-        if name not in kept:
+        if name not in params:
             pieces += _changed(name, value)
     return "?" + "&".join(pieces) if pieces else ""
 
