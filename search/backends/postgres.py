@@ -1,14 +1,15 @@
 """The PostgreSQL engine: the index lives in the application database, next to the filings,
 and is written in the transaction that stores them (`transactional`).
 
-Two tables, made by the `search` app's migration (on PostgreSQL only):
+Three tables, made by the `search` app's migrations (on PostgreSQL only):
 
 - `search_entry`: one row per index entry (`search.index.entries_for`): the filing's
   metadata as columns and arrays (filters, facets, sorting, display), and `words`, a
   `tsvector` of every word of the text as `search.index.words` finds them (never
   PostgreSQL's text parser, which splits `10-K` and `EX-10.1` its own way). Its
   positions are not places in the text: a word holds positions 1..min(tf, TF_CAP), so
-  `ts_rank` gives back its frequency for BM25. `company` holds the names' words.
+  `ts_rank` gives back its frequency for BM25. `company` holds the names' words;
+  `facets` (generated from the columns) their facet values as "name:value" text.
 - `search_tf`: the `words` frequencies again, split by a hash of the word into BUCKETS
   small vectors per entry: ranking a word reads its bucket, a sixteenth of the entry's
   vocabulary, not the whole `words` vector (which cost most of a common word's search).
@@ -585,7 +586,8 @@ def _hits(cursor, ids: list[int], scores: dict[int, float]) -> dict[int, Hit]:
 
 
 # The facets counted over `leaders` (one row per filing in the filings view): their
-# column, and whether it holds an array of values.
+# column, and whether it holds an array of values. The `facets` column holds them all
+# again as "name:value" text (migration 0009's generated column).
 _LEADER_FACETS = {
     "form": ("form", False),
     "company": ("cik", True),
@@ -598,21 +600,35 @@ _LEADER_FACETS = {
 }
 
 
+def _every_leader_facet(names: list[str]) -> bool:
+    """Whether these facets are all of `leaders`' (a whole search's), counted from the
+    `facets` array; fewer (the facets counted alone, one at a time) are read from their
+    own columns, cheaper than unpacking every value of the array to keep one."""
+    return set(names) >= set(_LEADER_FACETS)
+
+
 def _leader_facets(names: list[str]) -> str:
     """One column: the facets counted over `leaders` in one pass over its rows, a JSON
     object {facet: [[value, count], ...]} (a facet without values is left out): the
     FACET_SIZE commonest values, equal counts by value; years newest first. Values are
     ordered by code point (COLLATE "C"), as the Whoosh engine orders them, so both cut a
     facet at the same value whatever the database's collation."""
-    arms = " UNION ALL ".join(
-        f"SELECT '{name}', " + (f"unnest(l.{column})" if multi else f"l.{column}")
-        for name in names for column, multi in [_LEADER_FACETS[name]])
+    if _every_leader_facet(names):
+        # One row per value of the array, counted as "name:value" and split once counted.
+        counts = ("SELECT split_part(u, ':', 1) AS f, substr(u, strpos(u, ':') + 1) "
+                  "COLLATE \"C\" AS v, n FROM (SELECT u, count(*) AS n FROM leaders l, "
+                  "unnest(l.facets) AS u GROUP BY u) g")
+    else:
+        arms = " UNION ALL ".join(
+            f"SELECT '{name}', " + (f"unnest(l.{column})" if multi else f"l.{column}")
+            for name in names for column, multi in [_LEADER_FACETS[name]])
+        counts = ("SELECT x.f, x.v COLLATE \"C\" AS v, count(*) AS n FROM leaders l, "
+                  f"LATERAL ({arms}) AS x(f, v) WHERE x.v <> '' GROUP BY 1, 2")
     return (
         "(SELECT json_object_agg(f, vs) FROM (SELECT f, json_agg(json_build_array(v, n) "
         "ORDER BY o) AS vs FROM (SELECT f, v, n, row_number() OVER (PARTITION BY f ORDER BY "
         "CASE WHEN f = 'year' THEN 0 ELSE -n END, CASE WHEN f = 'year' THEN '' ELSE v END, "
-        "v DESC) AS o FROM (SELECT x.f, x.v COLLATE \"C\" AS v, count(*) AS n FROM leaders l, "
-        f"LATERAL ({arms}) AS x(f, v) WHERE x.v <> '' GROUP BY 1, 2) c) r "
+        f"v DESC) AS o FROM ({counts}) c) r "
         f"WHERE o <= CASE WHEN f = 'year' THEN {YEAR_FACET_SIZE} ELSE {FACET_SIZE} END "
         "GROUP BY f) j)"
     )
@@ -638,7 +654,10 @@ def _facet_columns(names: list[str], grouped: bool) -> list[str]:
 
 def _facet_sources(names: list[str]) -> list[str]:
     """The columns of `m` that these facets count."""
-    return [name if name == "doc_type" else _LEADER_FACETS[name][0] for name in names]
+    leader = [n for n in names if n != "doc_type"]
+    columns = (["facets"] if _every_leader_facet(leader)
+               else [_LEADER_FACETS[name][0] for name in leader])
+    return columns + (["doc_type"] if "doc_type" in names else [])
 
 
 def _facet_values(names: list[str], row) -> dict[str, list[tuple[str, int]]]:

@@ -379,3 +379,22 @@ def test_a_words_frequencies_are_stored_in_its_buckets_partition(on_postgres, in
         cursor.execute("SELECT count(*) FROM search_tf WHERE words @@ %s::tsquery AND "
                        "bucket <> %s", [postgres.quoted(word), postgres.bucket(word)])
         assert cursor.fetchone()[0] == 0
+
+
+def test_an_entrys_facets_array_holds_its_facet_columns_values(on_postgres, ingest_paths):
+    # Migration 0009's generated column: what a whole search's facets count, one array
+    # per entry instead of eight columns; empty values left out.
+    ingest_paths(corpus_file(SMALL_8K), corpus_file(OTHER_FILING))
+    postgres.PostgresBackend().update_filings(["0000320193-99-000010", "0001140361-25-045534"])
+    columns = [column for column, _ in postgres._LEADER_FACETS.values()]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT facets, {', '.join(columns)} FROM search_entry")
+        rows = cursor.fetchall()
+    assert rows
+    for facets, *values in rows:
+        expected = [f"{name}:{value}" for (name, (_, multi)), held
+                    in zip(postgres._LEADER_FACETS.items(), values, strict=True)
+                    for value in (held if multi else [held]) if value]
+        assert sorted(facets) == sorted(expected)
+        assert any(v.startswith("form:") for v in facets)
+        assert any(v.startswith("company:") for v in facets)

@@ -310,5 +310,6 @@ def test_facet_counts_alone_are_the_searchs_facets(corpus, view, query):
     whole = engine.search(parsed, req, sort="newest", view=view, page=1, per_page=5).facets
     assert any(whole.values())
     assert engine.facet_counts(parsed, req, view=view, names=ENGINE_FACETS) == whole
-    assert engine.facet_counts(parsed, req, view=view, names=("doc_type",)) == {
-        "doc_type": whole["doc_type"]}
+    for name in ENGINE_FACETS:  # each alone (on PostgreSQL, read from its own column)
+        assert engine.facet_counts(parsed, req, view=view, names=(name,)) == {
+            name: whole[name]}
