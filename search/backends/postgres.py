@@ -835,18 +835,21 @@ class PostgresBackend(SearchBackend):
         return found
 
     def facet_counts(self, parsed, filters, *, view, names):
-        """The facets alone: the matches unranked, one per filing in the filings view
-        (which one does not matter: the facets counted over leaders are the filing's),
-        and no grouping by rank or page: a fifth of a whole search over everything."""
+        """The facets alone: the matches unranked, one per filing in the filings view,
+        and no grouping by rank or page: a fifth of a whole search over everything. The
+        facets counted over leaders are the filing's, the same on each of its entries
+        (`search.index.entries_for`), so a filing's one row is its distinct values,
+        found by hashing rather than by sorting every match."""
         names = facet_names(names)
         if not names:
             return {}
         grouped = view == "filings"
         with _snapshot(), connection.cursor() as cursor:
-            matches, params = self._matches(cursor, parsed, filters, "newest", [],
-                                            _facet_sources(names))
-            leaders = ("SELECT DISTINCT ON (accession) * FROM m" if grouped
-                       else "SELECT * FROM m")
+            sources = _facet_sources(names)
+            matches, params = self._matches(cursor, parsed, filters, "newest", [], sources)
+            leaders = ("SELECT DISTINCT " + ", ".join(
+                ["accession"] + [c for c in sources if c != "doc_type"]) + " FROM m"
+                if grouped else "SELECT * FROM m")
             cursor.execute(f"WITH m AS MATERIALIZED ({matches}), leaders AS ({leaders}) "
                            f"SELECT " + ", ".join(_facet_columns(names, grouped)), params)
             row = cursor.fetchone()
