@@ -549,6 +549,15 @@ def _frequencies(cursor, terms: list[str]) -> list[int]:
     return [_frequency_cache[t] for t in terms]
 
 
+def _by_filing(order: str) -> str:
+    """Every match of `m` with its rank in its filing (`k`, 1 = the filing's leader) and
+    its filing's count of matches (`n`). One window for both, framed over the whole
+    filing, so one pass over the sorted matches computes them (two windows took two)."""
+    return ("SELECT m.*, row_number() OVER w AS k, count(*) OVER w AS n FROM m WINDOW w AS "
+            f"(PARTITION BY accession ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING AND "
+            "UNBOUNDED FOLLOWING)")
+
+
 # The columns of `m` (besides id, accession and score) that each order reads.
 _ORDER_COLUMNS = {"relevance": (), "newest": ("filed", "sequence"),
                   "oldest": ("filed", "sequence"), "ingested": ("ingested", "filed", "sequence")}
@@ -787,10 +796,7 @@ class PostgresBackend(SearchBackend):
                                             [*_ORDER_COLUMNS[sort], *_facet_sources(names)])
             ctes = [f"m AS MATERIALIZED ({matches})"]
             if grouped:
-                ctes.append(
-                    "r AS MATERIALIZED (SELECT m.*, row_number() OVER (PARTITION BY accession "
-                    f"ORDER BY {order}) AS k, count(*) OVER (PARTITION BY accession) AS n "
-                    "FROM m)")
+                ctes.append(f"r AS MATERIALIZED ({_by_filing(order)})")
                 ctes.append("leaders AS (SELECT * FROM r WHERE k = 1)")
                 ctes.append(
                     f"page AS (SELECT accession, n, row_number() OVER (ORDER BY {order}) AS o "
@@ -862,10 +868,8 @@ class PostgresBackend(SearchBackend):
                                             _ORDER_COLUMNS[sort])
             if view == "filings":
                 cursor.execute(
-                    f"WITH m AS MATERIALIZED ({matches}), r AS (SELECT m.*, row_number() "
-                    f"OVER (PARTITION BY accession ORDER BY {order}) AS k, count(*) OVER "
-                    f"(PARTITION BY accession) AS n FROM m) SELECT id, n FROM r WHERE k = 1 "
-                    f"ORDER BY {order}", params)
+                    f"WITH m AS MATERIALIZED ({matches}), r AS ({_by_filing(order)}) "
+                    f"SELECT id, n FROM r WHERE k = 1 ORDER BY {order}", params)
             else:
                 cursor.execute(f"WITH m AS MATERIALIZED ({matches}) SELECT id, 1 FROM m "
                                f"ORDER BY {order}", params)
