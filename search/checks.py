@@ -56,3 +56,39 @@ def index_schema(app_configs, **kwargs):
             id="search.W002",
         )
     ]
+
+
+@checks.register()
+def postgres_rum_index(app_configs, **kwargs):
+    """Say when the PostgreSQL engine could find phrases in a RUM index and has none: the
+    server gained the extension after migration 0010 ran, or was not allowed to create
+    it then. Searches find the same entries without it, more slowly."""
+    from django.conf import settings
+    from django.db import connection
+
+    if getattr(settings, "SEARCH_BACKEND", "whoosh") != "postgres":
+        return []
+    if connection.vendor != "postgresql":
+        return []  # search.backends.get() refuses this pairing with its own message
+    from search.backends.postgres import RUM_INDEX
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT to_regclass('search_chunk') IS NOT NULL, EXISTS (SELECT 1 FROM "
+                "pg_available_extensions WHERE name = 'rum'), EXISTS (SELECT 1 FROM pg_index "
+                "WHERE indisvalid AND indexrelid = to_regclass(%s))", [RUM_INDEX])
+            migrated, offered, indexed = cursor.fetchone()
+    except DatabaseError:  # no server to ask: the command will say so itself
+        return []
+    if not migrated or not offered or indexed:
+        return []
+    return [
+        checks.Info(
+            "PostgreSQL offers the RUM extension, but the search chunks have no RUM index: "
+            "phrase and proximity searches read each candidate's text instead.",
+            hint="Run `manage.py migrate search 0009`, then `manage.py migrate`, as a user "
+                 "allowed to create the extension (migration 0010 builds the index).",
+            id="search.I003",
+        )
+    ]

@@ -2,6 +2,7 @@
 totals and facet counts, whichever engine runs. And the PostgreSQL engine stays exact
 where a tsvector cannot: long documents, common words, long phrases."""
 import pytest
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.http import QueryDict
@@ -240,6 +241,100 @@ def test_an_entry_too_big_for_one_vector_is_searched_in_its_chunks(on_postgres, 
         answers = found_by(q, accession)
         assert (entry in answers["postgres"]) is expected, q
         assert answers["postgres"] == answers["whoosh"], q
+
+
+def rum_offered() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_available_extensions "
+                       "WHERE name = 'rum')")
+        return cursor.fetchone()[0]
+
+
+def test_the_chunks_have_a_rum_index_where_the_server_offers_rum(on_postgres):
+    if not rum_offered():
+        pytest.skip("this PostgreSQL server has no RUM extension (postgresql-15-rum)")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indisvalid, pg_get_indexdef(indexrelid) FROM pg_index "
+                       "WHERE indexrelid = to_regclass(%s)", [postgres.RUM_INDEX])
+        valid, definition = cursor.fetchone()
+    assert valid and definition.endswith("USING rum (words)"), definition
+
+
+def test_phrases_found_through_the_rum_index_are_those_found_without_it(on_postgres,
+                                                                       ingest_paths):
+    # The index is optional: a server without RUM tests each candidate's chunks, and
+    # both ways find the same entries (long text: phrases past 16,383 words, a proximity
+    # past 256 occurrences, a phrase longer than the chunks' overlap; and the corpus's).
+    if not rum_offered():
+        pytest.skip("this PostgreSQL server has no RUM extension (postgresql-15-rum)")
+    accession = long_filing(ingest_paths, FILLER * 3000 + "Our results of operations "
+                            "improved; stock awards and option grants. " + "tick " * 600)
+    queries = ['"results of operations"', '"operations of results"', '"stock option"~3',
+               '"option stock"~2', '"of the company"', '"board of directors"~1 -"of the"',
+               '"net sales" OR "stock option"~5', " ".join(["tick"] * 300),
+               '"awards option grants"~2', 'company:"apple computer"', '"going concern"']
+    queries[7] = f'"{queries[7]}"'
+
+    def everything(q):
+        req = request({"q": q})
+        parsed = parse(req.q)
+        with connection.cursor() as cursor:
+            uses_rum = postgres._Translation(cursor, parsed, req, []).rum
+        page = postgres.PostgresBackend().search(parsed, req, sort="relevance",
+                                                 view="filings", page=1, per_page=10)
+        entries = {(h.accession, h.sequence) for h in postgres.PostgresBackend().iter_results(
+            parsed, req, sort="newest", view="documents")}
+        return uses_rum, (page.documents, page.filings), entries
+
+    with_rum = {q: everything(q) for q in queries}
+    with connection.cursor() as cursor:  # undone with the test's transaction
+        cursor.execute(f"DROP INDEX {postgres.RUM_INDEX}")
+    without = {q: everything(q) for q in queries}
+    for q in queries:
+        assert with_rum[q][0] and not without[q][0], q
+        assert with_rum[q][1:] == without[q][1:], q
+    assert sum(1 for q in queries if (accession, 1) in with_rum[q][2]) == 7
+    assert sum(1 for q in queries if with_rum[q][2] - {(accession, 1)}) >= 3
+
+
+def test_a_check_says_when_rum_is_offered_but_the_chunks_have_no_rum_index(on_postgres,
+                                                                          settings):
+    if not rum_offered():
+        pytest.skip("this PostgreSQL server has no RUM extension (postgresql-15-rum)")
+    settings.SEARCH_BACKEND = "postgres"
+
+    def said():
+        return [m for m in checks.run_checks() if m.id == "search.I003"]
+
+    assert not said()
+    with connection.cursor() as cursor:  # undone with the test's transaction
+        cursor.execute(f"DROP INDEX {postgres.RUM_INDEX}")
+    (message,) = said()
+    assert "migrate search 0009" in message.hint
+    settings.SEARCH_BACKEND = "whoosh"  # the Whoosh engine reads no chunks
+    assert not said()
+
+
+def test_a_rebuild_writes_without_the_rum_index_and_builds_it_again(on_postgres,
+                                                                    ingest_paths):
+    # Kept up to date row by row, the index made writing three times slower.
+    if not rum_offered():
+        pytest.skip("this PostgreSQL server has no RUM extension (postgresql-15-rum)")
+    ingest_paths(corpus_file(SMALL_8K), corpus_file(OTHER_FILING))
+
+    def rum_index():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = "
+                           "to_regclass(%s)", [postgres.RUM_INDEX])
+            return cursor.fetchone()
+
+    during = []
+    stats = postgres.PostgresBackend().rebuild(batch=1, progress=lambda n: during.append(
+        rum_index()))
+    assert stats["filings"] >= 2 and len(during) == stats["filings"]
+    assert set(during) == {None}
+    assert rum_index() == (True,)
+    assert found_by('"macintosh"', "0000320193-99-000010")["postgres"]
 
 
 def test_chunks_hold_every_position_within_a_tsvectors_limits():
