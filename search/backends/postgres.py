@@ -924,7 +924,8 @@ class PostgresBackend(SearchBackend):
         words = list(dict.fromkeys(words))
         if not words:
             return {}
-        with connection.cursor() as cursor:
+        # In a search's settings: counting a common word must not scan the table.
+        with _snapshot(), connection.cursor() as cursor:
             _statistics(cursor)  # bounds how long the remembered figures are kept
             counts = _frequencies(cursor, [quoted(w) for w in words])
         return dict(zip(words, counts, strict=True))

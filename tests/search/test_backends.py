@@ -468,6 +468,23 @@ def test_a_word_is_found_through_the_index_never_by_reading_every_entry(both, q)
     assert "search_entry_words" in plan and "Seq Scan on search_entry" not in plan, plan
 
 
+def test_did_you_mean_counts_words_in_a_searchs_settings(both):
+    # Its count of a common word's entries would otherwise scan the table too.
+    seen = []
+
+    def settings_then(execute, sql, params, many, context):
+        if "count(*) FROM search_entry e WHERE e.words @@" in sql:
+            seen.append(context["connection"].connection.execute(
+                "SELECT current_setting('enable_seqscan')").fetchone()[0])
+        return execute(sql, params, many, context)
+
+    postgres._frequency_cache.clear()
+    with connection.execute_wrapper(settings_then):
+        counts = postgres.PostgresBackend().doc_frequency(["revenue", "zzqnothing"])
+    assert counts["revenue"] > 0 and counts["zzqnothing"] == 0
+    assert seen == ["off"]
+
+
 def test_every_vector_column_is_compressed_alike(on_postgres):
     # LZ4 where the server has it (ranking decompresses a search_tf row per match).
     # search_tf's partitions too: a partition does not take its table's setting.
