@@ -70,14 +70,13 @@ def postgres_rum_index(app_configs, **kwargs):
         return []
     if connection.vendor != "postgresql":
         return []  # search.backends.get() refuses this pairing with its own message
-    from search.backends.postgres import RUM_INDEX
+    from search.backends.postgres import RUM_READY
 
     try:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT to_regclass('search_chunk') IS NOT NULL, EXISTS (SELECT 1 FROM "
-                "pg_available_extensions WHERE name = 'rum'), EXISTS (SELECT 1 FROM pg_index "
-                "WHERE indisvalid AND indexrelid = to_regclass(%s))", [RUM_INDEX])
+                f"pg_available_extensions WHERE name = 'rum'), {RUM_READY}")
             migrated, offered, indexed = cursor.fetchone()
     except DatabaseError:  # no server to ask: the command will say so itself
         return []

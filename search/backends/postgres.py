@@ -69,6 +69,9 @@ CONFIRM_BATCH = 200  # candidates whose positions are read at once to confirm a 
 LONG_WORD = 400  # bytes: a longer word is stored as a surrogate (tsvector words < 2 KB)
 EVERY_SPAN = 2**31 - 1  # an entry in one chunk decides phrases of any length
 RUM_INDEX = "search_chunk_rum"  # optional (migration 0010): phrases found in the index
+# Whether that index is there and usable (not left invalid by an interrupted build).
+RUM_READY = ("EXISTS (SELECT 1 FROM pg_index WHERE indisvalid AND "
+             f"indexrelid = to_regclass('{RUM_INDEX}'))")
 K1, B = 1.2, 0.75  # BM25, as Whoosh's BM25F defaults
 ZETA2 = math.pi**2 / 6
 _POSITIONS = [""] + [""] + [":" + ",".join(map(str, range(1, k + 1))) for k in range(2, 65)]
@@ -265,8 +268,7 @@ class _Translation:
         # Entries whose `words` vector did not fit: their words are tested in the chunks.
         # And whether the chunks have a RUM index (migration 0010) to find phrases with.
         cursor.execute("SELECT EXISTS (SELECT 1 FROM search_entry WHERE NOT complete), "
-                       "EXISTS (SELECT 1 FROM pg_index WHERE indisvalid AND "
-                       f"indexrelid = to_regclass('{RUM_INDEX}'))")
+                       f"{RUM_READY}")
         self.incomplete, self.rum = cursor.fetchone()
         self.filter = self._filters()
         self.condition = _all([self.filter, self._query()], " AND ", "TRUE")
