@@ -192,11 +192,6 @@ def _transactions(request, cik, role: str):
     })
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def _plain(value) -> str:
     """A figure without the column's trailing zeros: 402.841, not 402.841000."""
     if value is None:
@@ -205,14 +200,13 @@ def _plain(value) -> str:
 
 
 def _csv(request, company, role: str, rows):
-    writer = spreadsheet.writer(_Echo())
     base = request.build_absolute_uri("/")[:-1]
 
     def lines():
-        yield writer.writerow(CSV_COLUMNS)
+        yield CSV_COLUMNS
         for t in rows.iterator(chunk_size=1000):
             filing = t.filing
-            yield writer.writerow([
+            yield [
                 t.transaction_date.isoformat() if t.transaction_date else "", t.owner_cik or "",
                 t.owner_name, t.issuer_cik or "", t.issuer_name, t.trading_symbol, t.security,
                 t.table, t.code, t.acquired_disposed, _plain(t.shares), _plain(t.price),
@@ -220,9 +214,10 @@ def _csv(request, company, role: str, rows):
                 filing.accession_number, filing.filed_on.isoformat() if filing.filed_on else "",
                 base + reverse("filings:document", kwargs={
                     "accession": filing.accession_number, "sequence": t.document_sequence}),
-            ])
+            ]
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(spreadsheet.stream(lines()),
+                                     content_type="text/csv; charset=utf-8")
     name = f"insider-transactions-{company.cik}-{'issuer' if role == ISSUER else 'owner'}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

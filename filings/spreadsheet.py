@@ -11,7 +11,9 @@ Numbers written as text ("-100", "+2.5") are left as they are.
 from __future__ import annotations
 
 import csv
+import io
 import re
+from collections.abc import Iterable, Iterator
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
@@ -40,3 +42,21 @@ class _Writer:
 def writer(file, **options) -> _Writer:
     """`csv.writer(file)` whose rows go through `cell`."""
     return _Writer(file, **options)
+
+
+STREAM_CHUNK = 64 * 1024  # characters sent at a time: a row at a time is a write each
+
+
+def stream(rows: Iterable[list], chunk: int = STREAM_CHUNK) -> Iterator[str]:
+    """The rows as CSV text, written by `writer`, in pieces of about `chunk` characters:
+    for a StreamingHttpResponse, whose server sends each piece it is given."""
+    buffer = io.StringIO()
+    out = writer(buffer)
+    for row in rows:
+        out.writerow(row)
+        if buffer.tell() >= chunk:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()

@@ -341,11 +341,6 @@ def api_search(request):
     })
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 CSV_COLUMNS = ["accession_number", "sequence", "form_type", "document_type", "filed", "period",
                "ciks", "entities", "located", "incorporated", "file_number", "items",
                "filename", "description", "matching_documents", "url"]
@@ -356,15 +351,14 @@ def export_csv(request):
     """Every result of the search, one row per result (filing or document, as the view
     counts them), streamed: memory stays flat however many there are."""
     req = SearchRequest.from_query(request.GET)
-    writer = spreadsheet.writer(_Echo())
     base = request.build_absolute_uri("/")[:-1]
     suffix = _q_param(request)
 
     def rows():
-        yield writer.writerow(CSV_COLUMNS)
+        yield CSV_COLUMNS
         for item in sr.iter_results(req):
             hit, count = (item.first, item.count) if isinstance(item, sr.Group) else (item, 1)
-            yield writer.writerow([
+            yield [
                 hit.accession, hit.sequence, hit.form, hit.doc_type, hit.filed, hit.period,
                 " ".join(str(p[0]) for p in hit.parties),
                 "; ".join(p[1] for p in hit.parties),
@@ -372,9 +366,10 @@ def export_csv(request):
                 " ".join(p[3] for p in hit.parties if p[3]),
                 hit.file_number, hit.item, hit.filename, hit.description, count,
                 base + hit.url + suffix,
-            ])
+            ]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(spreadsheet.stream(rows()),
+                                     content_type="text/csv; charset=utf-8")
     stamp = datetime.date.today().isoformat()
     response["Content-Disposition"] = f'attachment; filename="edgar-search-{stamp}.csv"'
     return response

@@ -497,15 +497,16 @@ def _groups(ranked: list[int], acc: list[str], accessions: list[str]) -> list[tu
     return list(members.items())
 
 
-def _materialize(searcher, units, scores=None) -> list:
-    """Hits (or Groups of Hits) with their stored fields."""
+def _materialize(searcher, units, scores=None, per_group=SNIPPETS_PER_FILING) -> list:
+    """Hits (or Groups of Hits, each with its `per_group` best) with their stored
+    fields."""
     scores = scores or {}
     items = []
     for unit in units:
         if isinstance(unit, tuple):
             accession, docnums = unit
             hits = [Hit(searcher.stored_fields(d), scores.get(d, 0.0))
-                    for d in docnums[:SNIPPETS_PER_FILING]]
+                    for d in docnums[:per_group]]
             items.append(Group(accession, hits, len(docnums)))
         else:
             items.append(Hit(searcher.stored_fields(unit), scores.get(unit, 0.0)))
@@ -668,8 +669,10 @@ class WhooshBackend(SearchBackend):
         if view == "filings":
             acc = cols["accession"]
             units = _groups(ranked, acc, list(dict.fromkeys(map(acc.__getitem__, ranked))))
+        # A Group holds its best document alone, as the interface promises: an export
+        # reads one document's fields per filing, not the page's SNIPPETS_PER_FILING.
         for start in range(0, len(units), batch):
-            yield from _materialize(s, units[start : start + batch])
+            yield from _materialize(s, units[start : start + batch], per_group=1)
 
     def doc_frequency(self, words):
         reader = searcher().reader()

@@ -52,6 +52,20 @@ def test_cells_that_start_as_formulas_are_text():
     assert out.getvalue() == "'=1+1,-5,plain\r\n"
 
 
+def test_a_stream_sends_rows_in_pieces_of_about_a_chunk_whole_rows_each():
+    rows = [["=1+1", f"row {n}", "a,b", 'say "hi"\nthere'] for n in range(1000)]
+    whole = io.StringIO()
+    spreadsheet.writer(whole).writerows(rows)
+    pieces = list(spreadsheet.stream(iter(rows), chunk=4096))
+    assert "".join(pieces) == whole.getvalue()
+    assert 5 < len(pieces) < 1000 / 10  # not a row at a time
+    for piece in pieces:
+        assert piece.endswith("\r\n") and len(piece) < 4096 + 100
+        assert list(csv.reader(io.StringIO(piece)))  # each piece is whole rows
+    assert list(spreadsheet.stream(iter([["only"]]))) == ["only\r\n"]
+    assert list(spreadsheet.stream(iter([]))) == []
+
+
 def _cells(text: str) -> list[str]:
     return [c for row in csv.reader(io.StringIO(text)) for c in row]
 

@@ -220,6 +220,19 @@ def test_csv_streams_exactly_total_rows(client, api):
             assert url == f"http://testserver{path}{suffix}", url
 
 
+def test_csv_of_filings_lists_each_filings_best_document_and_its_count(client, api):
+    for params in ({"q": "revenue"}, {"q": "stock OR shares", "sort": "newest"}):
+        page = api(**params)
+        response = client.get("/search.csv", params)
+        rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert [(r["accession_number"], int(r["sequence"]), int(r["matching_documents"]))
+                for r in rows] == [
+            (f["accession_number"], f["sequence"], f["matching_documents"])
+            for f in page["results"]
+        ]
+        assert any(int(r["matching_documents"]) > 1 for r in rows)
+
+
 def test_atom_feed_lists_newest_first(client, corpus):
     response = client.get("/search/feed/", {"q": "revenue"})
     assert response["Content-Type"].startswith("application/atom+xml")
