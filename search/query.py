@@ -532,6 +532,13 @@ class NearPattern:
                                                           reverse=True)), base.flags)
         # What identifies it (cache keys): the regex, and the clauses.
         self.pattern = f"{base.pattern}\x00near:{near!r}"
+        # How many words away a word can be and still decide whether a clause word
+        # qualifies: a span's reach.
+        self.reach = max((slop * (len(terms) - 1) for terms, slop in near), default=0)
+        # Whether a word's qualifying is decided by the words within its reach alone:
+        # for pairs it is (a pair is a span); with three or more words, by whether the
+        # whole text holds a span too.
+        self.local = all(len(terms) == 2 for terms, _ in near)
 
     def __eq__(self, other):
         return isinstance(other, NearPattern) and (self.pattern, self.flags) == (
@@ -612,6 +619,11 @@ class NearPattern:
 # filings tried: spans_near builds every partial span, and a window of a dense text of
 # 1,000 positions of a 17-word clause ~100 takes 0.7 s).
 _GATE_POSITIONS = 4000
+
+
+def words_between(string: str, start: int, end: int) -> int:
+    """How many words (as the index tokenizes) string[start:end] holds."""
+    return len(_TOKEN.findall(string, start, end))
 
 
 def _clause_found(lists: list[list[int]], slop: int, reach: int) -> bool:

@@ -111,3 +111,78 @@ def test_words_of_a_longer_clause_are_marked_only_where_the_text_holds_it():
     assert [m.group() for m in pattern.finditer("alpha gamma beta")] == []
     assert [m.group() for m in pattern.finditer("alpha beta gamma")] == [
         "alpha", "beta", "gamma"]
+
+
+# --- The start of a text first: the same snippet as a search of the whole text -------------
+
+WINDOW_QUERIES = ["stock", '"stock option"', '"stock option"~3', '"option stock"~12',
+                  "stock option", '"stock option"~2 revenue', 'stock* "net income"~4',
+                  '"the of and"~2']
+
+
+@pytest.mark.parametrize("q", WINDOW_QUERIES)
+def test_a_snippet_from_the_start_of_a_text_is_the_whole_texts_snippet(q, monkeypatch):
+    # Texts where the hits fall around the windows' cuts (4,000 and 32,000 characters)
+    # and a proximity pair straddles them: searching the start first must not change a
+    # mark or a passage.
+    import random
+
+    from search import snippets
+
+    rng = random.Random(q)
+    pattern = highlight_pattern(q)
+    filler = "the of and to a in for is on that by with as at fiscal year sales".split()
+    hits = ["stock", "option", "stock option", "option of stock", "net income",
+            "net sales and income", "revenue", "the of and"]
+    tried = 0
+    for _ in range(60):
+        words, size, density = [], rng.choice([3_000, 5_000, 40_000]), rng.choice(
+            [0.001, 0.005, 0.02])
+        while sum(len(w) + 1 for w in words) < size:
+            words.append(rng.choice(hits) if rng.random() < density else rng.choice(filler))
+        text = " ".join(words)
+        windowed = snippet(text, pattern)
+        monkeypatch.setattr(snippets, "WINDOWS", ())
+        assert snippet(text, pattern) == windowed, (q, len(text))
+        monkeypatch.undo()
+        tried += "<mark>" in windowed
+    assert tried > 10
+
+
+@pytest.mark.parametrize("q", ['"stock option"~20', "stock option"])
+def test_a_pair_across_a_windows_cut_is_marked_as_in_the_whole_text(q, monkeypatch):
+    # Two passages early, a third just before the first cut that holds a word whose
+    # partner lies just after it: the whole text marks both.
+    from search import snippets
+
+    pattern = highlight_pattern(q)
+    exhibit = "filler words of an exhibit " * 8
+    for shift in range(0, 40, 3):
+        head = ("stock option " + exhibit) * 2
+        tail = "stock option revenue stock y y option " + exhibit * 10
+        pad = "x " * ((snippets.WINDOWS[0] - shift - len(head) - tail.index("option", 10)) // 2)
+        text = head + pad + tail
+        windowed = snippet(text, pattern)
+        monkeypatch.setattr(snippets, "WINDOWS", ())
+        assert snippet(text, pattern) == windowed, shift
+        monkeypatch.undo()
+        assert windowed.count("<mark>") == 8
+
+
+def test_a_proximity_snippet_reads_the_start_of_a_long_text_only(monkeypatch):
+    from search import query as query_module
+
+    early = ("the stock option plan. " + "filler words of an exhibit " * 10) * 3
+    text = early + "filler words of a long exhibit " * 20_000
+    read = []
+    original = query_module.NearPattern._qualifying
+    monkeypatch.setattr(query_module.NearPattern, "_qualifying",
+                        lambda self, s, start, end: read.append(end - start)
+                        or original(self, s, start, end))
+    html = snippet(text + " stock option", highlight_pattern('"stock option"~2'))
+    assert html.count("<mark>") == 6 and max(read) <= 4_000
+    # Fewer than three passages at its start: the whole text is read.
+    read.clear()
+    html = snippet(text[len(early) // 3 * 2:] + " stock option", highlight_pattern(
+        '"stock option"~2'))
+    assert html.count("<mark>") == 4 and max(read) > 600_000
