@@ -24,6 +24,7 @@ from whoosh.query import spans
 from whoosh.scoring import BM25F, bm25
 
 from search.index import phrase_cover
+from search.positions import pair_near
 from search.positions import spans_near as _spans_near
 
 # A range or prefix over a column-backed ID field with more terms than this is matched
@@ -344,8 +345,14 @@ class _Segment:
             raise Unsupported("SpanNear2 across fields")
         slop, ordered, mindist = q.slop, q.ordered, q.mindist
 
-        def test(values):
-            return _spans_near([_position_list(v) for v in values], slop, ordered, mindist)
+        if len(q.qs) == 2:  # the common case, called once per candidate: no list to build
+            def test(values):
+                return pair_near(_position_list(values[0]), _position_list(values[1]), slop,
+                                 ordered, mindist)
+        else:
+            def test(values):
+                return _spans_near([_position_list(v) for v in values], slop, ordered,
+                                   mindist)
 
         return self.positional(fieldnames.pop(), [t.text for t in q.qs], test)
 
@@ -458,10 +465,9 @@ def _at_offsets(values: list[bytes], offsets) -> bool:
 
 def _position_list(value: bytes) -> list[int]:
     """whoosh.formats.Positions.decode_positions, in C: a pickled list of deltas after
-    a four-byte count. Ascending."""
-    if not value.endswith(b"."):
-        value += b"."
-    return list(accumulate(loads(value[4:])))
+    a four-byte count, stored without pickle's closing STOP. Ascending. (A STOP is
+    appended whether or not one is there: unpickling ignores what follows the first.)"""
+    return list(accumulate(loads(value[4:] + b".")))
 
 
 def _tree_add(columns: list[list[float]]) -> list[float]:
