@@ -465,8 +465,9 @@ def _at_offsets(values: list[bytes], offsets) -> bool:
 
 def _position_list(value: bytes) -> list[int]:
     """whoosh.formats.Positions.decode_positions, in C: a pickled list of deltas after
-    a four-byte count, stored without pickle's closing STOP. Ascending. (A STOP is
-    appended whether or not one is there: unpickling ignores what follows the first.)"""
+    a four-byte count. Ascending. Whoosh's decoder allows for a value stored without
+    pickle's closing STOP; one is appended whether or not it is there (one copy of the
+    value, not two), since unpickling ignores what follows the first."""
     return list(accumulate(loads(value[4:] + b".")))
 
 
