@@ -57,17 +57,15 @@ def _find(text: str, pattern: re.Pattern) -> tuple[list[tuple[int, int]], list[t
     # With a clause of three or more words, whether a word qualifies depends on the
     # whole text (does it hold a span?): such a pattern starts at the largest window.
     windows = WINDOWS if not near or pattern.local else WINDOWS[-1:]
-    for size in (*windows, len(text)):
-        cut = len(text)
-        if len(text) > size:
-            space = text.rfind(" ", 0, size)
-            cut = space if space > 0 else size
+    for size in windows:
+        if len(text) <= size:
+            break
+        space = text.rfind(" ", 0, size)
+        cut = space if space > 0 else size
         fragments, hits = _scan(text, cut, pattern)
-        if cut >= len(text):
-            return fragments, hits
         if len(fragments) >= FRAGMENTS and _settled(text, fragments[-1][1], cut, pattern):
             return fragments, hits
-    raise AssertionError("the last window is the whole text")
+    return _scan(text, len(text), pattern)
 
 
 def _settled(text: str, end: int, cut: int, pattern) -> bool:

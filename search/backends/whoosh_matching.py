@@ -24,7 +24,6 @@ from whoosh.query import spans
 from whoosh.scoring import BM25F, bm25
 
 from search.index import phrase_cover
-from search.positions import pair_near
 from search.positions import spans_near as _spans_near
 
 # A range or prefix over a column-backed ID field with more terms than this is matched
@@ -345,14 +344,8 @@ class _Segment:
             raise Unsupported("SpanNear2 across fields")
         slop, ordered, mindist = q.slop, q.ordered, q.mindist
 
-        if len(q.qs) == 2:  # the common case, called once per candidate: no list to build
-            def test(values):
-                return pair_near(_position_list(values[0]), _position_list(values[1]), slop,
-                                 ordered, mindist)
-        else:
-            def test(values):
-                return _spans_near([_position_list(v) for v in values], slop, ordered,
-                                   mindist)
+        def test(values):
+            return _spans_near([_position_list(v) for v in values], slop, ordered, mindist)
 
         return self.positional(fieldnames.pop(), [t.text for t in q.qs], test)
 
