@@ -22,7 +22,7 @@ from search import backends, positions
 from search.backends.base import FACET_SIZE, FACETS, SNIPPETS_PER_FILING  # noqa: F401 - re-exported
 from search.filters import FILTER_LABELS
 from search.query import ParsedQuery, parse, pattern_for
-from search.snippets import snippet
+from search.snippets import head_snippet, snippet
 
 # Reversed once, then filled in: reverse() per row costs a third of a CSV export. The
 # samples only mark where each value goes (accession numbers need no URL quoting).
@@ -313,7 +313,12 @@ def value_label(name: str, value: str, names: dict[int, str], sic_names: dict[st
     return value
 
 
-SNIPPET_HEAD = 100_000  # characters of each text read first; the rest only if needed
+# Each result's text is read in parts: its first FIRST_READ characters, which decide most
+# snippets (`search.snippets.head_snippet`); then SNIPPET_HEAD characters of the others;
+# then the whole text of those few whose hits lie further in. Reading 100,000 characters
+# of each result first cost a page 11 ms at 50,000 documents.
+FIRST_READ = 8_000
+SNIPPET_HEAD = 100_000
 
 
 def attach_snippets(items, parsed: ParsedQuery):
@@ -332,13 +337,18 @@ def attach_snippets(items, parsed: ParsedQuery):
     pattern = pattern_for(parsed)
     if scoped:
         hits = _section_snippets(hits, scoped, pattern)
-    heads = dict(
-        Document.objects.filter(pk__in=[h.pk for h in hits])
-        .annotate(head=Substr("text", 1, SNIPPET_HEAD))
-        .values_list("pk", "head")
-    )
-    deeper = []
+    heads = _heads(hits, FIRST_READ)
+    rest = []
     for hit in hits:
+        head = heads.get(hit.pk) or ""
+        html = snippet(head, pattern) if len(head) < FIRST_READ else head_snippet(head, pattern)
+        if html is None:
+            rest.append(hit)
+        else:
+            hit.snippet = html
+    heads = _heads(rest, SNIPPET_HEAD) if rest else {}
+    deeper = []
+    for hit in rest:
         head = heads.get(hit.pk) or ""
         complete = len(head) < SNIPPET_HEAD
         hit.snippet = snippet(head, pattern, complete=complete)
@@ -352,6 +362,15 @@ def attach_snippets(items, parsed: ParsedQuery):
         )
         for hit in deeper:
             hit.snippet = snippet(texts.get(hit.pk, ""), pattern)
+
+
+def _heads(hits: list[Hit], size: int) -> dict[int, str]:
+    """The first `size` characters of each hit's text, by document pk."""
+    return dict(
+        Document.objects.filter(pk__in=[h.pk for h in hits])
+        .annotate(head=Substr("text", 1, size))
+        .values_list("pk", "head")
+    )
 
 
 def _section_link(item: str) -> str:

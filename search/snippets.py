@@ -40,6 +40,28 @@ def snippet(text: str, pattern: re.Pattern | None, complete: bool = True) -> str
             return ""
         end = _snap_right(text, min(len(text), LEAD))
         return mark_safe(_escape_part(text, 0, end) + ("…" if end < len(text) else ""))
+    return _html(text, fragments, hits)
+
+
+def head_snippet(head: str, pattern: re.Pattern | None) -> str | None:
+    """The snippet of a text that starts with `head` and may go on: what `snippet` gives
+    for the whole text, or None when the text after `head` could change it (fewer than
+    FRAGMENTS passages, or passages not `_settled` before the head's last space). Lets a
+    caller read the start of each text first and the rest of only a few."""
+    if pattern is None:  # the lead text, and a "…" since more follows
+        return snippet(head, None) if len(head) > LEAD else None
+    if isinstance(pattern, NearPattern) and not pattern.local:
+        return None  # whether its words are marked depends on the whole text
+    cut = head.rfind(" ")
+    if cut <= 0:
+        return None
+    fragments, hits = _scan(head, cut, pattern)
+    if len(fragments) < FRAGMENTS or not _settled(head, fragments[-1][1], cut, pattern):
+        return None
+    return _html(head, fragments, hits)
+
+
+def _html(text: str, fragments, hits) -> str:
     html = []
     for start, end in fragments:
         prefix = "…" if start > 0 else ""

@@ -149,6 +149,46 @@ def test_a_snippet_from_the_start_of_a_text_is_the_whole_texts_snippet(q, monkey
     assert tried > 10
 
 
+# A clause of three words is never decided from a head (the test below).
+@pytest.mark.parametrize("q", [q for q in WINDOW_QUERIES if q != '"the of and"~2'] + [None])
+def test_a_snippet_decided_from_a_texts_head_is_the_whole_texts(q):
+    # The start of each result's text is read first (search.results.FIRST_READ): a
+    # snippet decided from it must be the whole text's, with hits around its end.
+    import random
+
+    from search.snippets import head_snippet
+
+    rng = random.Random(q)
+    pattern = highlight_pattern(q) if q else None
+    filler = "the of and to a in for is on that by with as at fiscal year sales".split()
+    hits = ["stock", "option", "stock option", "option of stock", "net income",
+            "net sales and income", "revenue", "the of and"]
+    decided = undecided = 0
+    for _ in range(80):
+        words, density = [], rng.choice([0.005, 0.02, 0.08])
+        while sum(len(w) + 1 for w in words) < 3_000:
+            words.append(rng.choice(hits) if rng.random() < density else rng.choice(filler))
+        text = " ".join(words)
+        whole = snippet(text, pattern)
+        for size in (200, 600, 1_200, 2_000, 2_900):
+            head = head_snippet(text[:size], pattern)
+            if head is None:
+                undecided += 1
+            else:
+                decided += 1
+                assert head == whole, (q, size)
+    assert decided > 20
+    assert undecided > 20 or q is None
+
+
+def test_a_longer_clause_is_never_decided_from_a_head():
+    from search.snippets import head_snippet
+
+    text = "stock option net income " * 200
+    assert head_snippet(text[:1_000], highlight_pattern('"stock option income"~4')) is None
+    assert head_snippet(text[:1_000], highlight_pattern('"stock option"~4')) is not None
+
+
 @pytest.mark.parametrize("q", ['"stock option"~20', "stock option"])
 def test_a_pair_across_a_windows_cut_is_marked_as_in_the_whole_text(q, monkeypatch):
     # Two passages early, a third just before the first cut that holds a word whose
