@@ -847,7 +847,8 @@ class PostgresBackend(SearchBackend):
                 # The leaders' facet values from `m`, which `r` leaves out.
                 sources = "".join(f", m.{c}" for c in _facet_sources(names) if c != "doc_type")
                 ctes.append(f"leaders AS (SELECT r.*{sources} FROM r JOIN m USING (id) "
-                            "WHERE r.k = 1)")
+                            "WHERE r.k = 1)" if sources else
+                            "leaders AS (SELECT * FROM r WHERE k = 1)")
                 ctes.append(f"page AS ({_page('leaders', 'accession, n', order)})")
                 columns = [
                     "(SELECT count(*) FROM leaders)",
