@@ -178,6 +178,27 @@ def test_every_snippet_holds_a_highlighted_hit(api, q):
         assert "<mark>" in r["snippet"], (r["accession_number"], r["sequence"], r["snippet"])
 
 
+@pytest.mark.parametrize("q", ["revenue", '"net sales"', '"stock option"~5', "macintosh", ""])
+def test_snippets_read_in_parts_are_those_of_the_whole_texts(api, monkeypatch, q):
+    # A page reads the start of each text first, more only where that leaves the snippet
+    # undecided: the snippets must be those cut from the whole texts at once.
+    from search import results
+
+    params = {"q": q} if q else {"form": "8-K"}
+    monkeypatch.setattr(results, "FIRST_READ", 10**9)
+    whole = [r["snippet"] for r in api(**params, view="documents")["results"]]
+    monkeypatch.setattr(results, "FIRST_READ", 2_000)
+    monkeypatch.setattr(results, "SNIPPET_HEAD", 10**9)
+    read = []
+    original = results._heads
+    monkeypatch.setattr(results, "_heads", lambda hits, size: read.append(len(hits))
+                        or original(hits, size))
+    assert [r["snippet"] for r in api(**params, view="documents")["results"]] == whole
+    assert whole and read[0] == len(whole)
+    if q == "revenue":  # some decided from their start, some read again
+        assert 0 < read[1] < len(whole)
+
+
 def test_snippets_are_escaped_text(api):
     data = api(q="cik:320193 stock", view="documents")
     for r in data["results"]:
