@@ -52,13 +52,9 @@ def head_snippet(head: str, pattern: re.Pattern | None) -> str | None:
         return snippet(head, None) if len(head) > LEAD else None
     if isinstance(pattern, NearPattern) and not pattern.local:
         return None  # whether its words are marked depends on the whole text
-    cut = head.rfind(" ")
-    if cut <= 0:
-        return None
-    fragments, hits = _scan(head, cut, pattern)
-    if len(fragments) < FRAGMENTS or not _settled(head, fragments[-1][1], cut, pattern):
-        return None
-    return _html(head, fragments, hits)
+    cut = head.rfind(" ")  # never the head's end: what follows it could extend a passage
+    found = _settled_scan(head, cut, pattern) if cut > 0 else None
+    return None if found is None else _html(head, *found)
 
 
 def _html(text: str, fragments, hits) -> str:
@@ -83,11 +79,19 @@ def _find(text: str, pattern: re.Pattern) -> tuple[list[tuple[int, int]], list[t
         if len(text) <= size:
             break
         space = text.rfind(" ", 0, size)
-        cut = space if space > 0 else size
-        fragments, hits = _scan(text, cut, pattern)
-        if len(fragments) >= FRAGMENTS and _settled(text, fragments[-1][1], cut, pattern):
-            return fragments, hits
+        found = _settled_scan(text, space if space > 0 else size, pattern)
+        if found is not None:
+            return found
     return _scan(text, len(text), pattern)
+
+
+def _settled_scan(text: str, cut: int, pattern):
+    """The passages and hits of text[:cut] when they are the whole text's (FRAGMENTS of
+    them, `_settled`), else None."""
+    fragments, hits = _scan(text, cut, pattern)
+    if len(fragments) >= FRAGMENTS and _settled(text, fragments[-1][1], cut, pattern):
+        return fragments, hits
+    return None
 
 
 def _settled(text: str, end: int, cut: int, pattern) -> bool:
