@@ -1,5 +1,6 @@
-"""System checks of the search index: recorded work that no drain has applied yet, and a
-Whoosh index built without fields this version indexes."""
+"""System checks of the search index: recorded work that no drain has applied yet, a Whoosh
+index built without fields this version indexes, and PostgreSQL chunks without the RUM
+index the server could give them or without this version's common grams."""
 from django.core import checks
 from django.db import DatabaseError
 
@@ -89,5 +90,38 @@ def postgres_rum_index(app_configs, **kwargs):
             hint="Run `manage.py migrate search 0009`, then `manage.py migrate`, as a user "
                  "allowed to create the extension (migration 0010 builds the index).",
             id="search.I003",
+        )
+    ]
+
+
+@checks.register()
+def postgres_grams(app_configs, **kwargs):
+    """Warn when PostgreSQL entries were written without this version's common grams
+    (before migration 0011, or with another set of common words): phrases through common
+    words are then asked word by word, the same entries more slowly, until
+    `rebuild_index` writes every entry afresh."""
+    from django.conf import settings
+    from django.db import connection
+
+    if getattr(settings, "SEARCH_BACKEND", "whoosh") != "postgres":
+        return []
+    if connection.vendor != "postgresql":
+        return []  # search.backends.get() refuses this pairing with its own message
+    from search.backends.postgres import GRAMS_READY
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {GRAMS_READY}")
+            ready = cursor.fetchone()[0]
+    except DatabaseError:  # not migrated, or no server: migrate or the command says so
+        return []
+    if ready is not False:  # all written with them, or no entries yet
+        return []
+    return [
+        checks.Warning(
+            "Some search entries were written without this version's common grams: "
+            "phrases through common words (\"results of operations\") are slower.",
+            hint="Run `manage.py rebuild_index` to write them afresh.",
+            id="search.W003",
         )
     ]

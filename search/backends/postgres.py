@@ -24,7 +24,11 @@ Three tables, made by the `search` app's migrations (on PostgreSQL only):
   migration 0010 indexes the chunks with it: RUM keeps the positions, so the chunks
   holding a phrase come from the index at once, not from testing each candidate's
   chunks: the same entries, in a fifth of the time for a proximity search at 50k
-  documents. Optional: never required.
+  documents. Optional: never required. The body's chunks also hold its common grams
+  (`search.index.common_grams`, "of~operations" at the position of "of"), so a phrase
+  through a common word is asked as `'results' <-> 'of~operations'`, which reads short
+  position lists, not those of "of" in nearly every chunk; `search_entry.grams` says
+  with which set of common words an entry was written (migration 0011).
 
 Reading: the query's AST and the filters become one SQL condition; ranking (BM25 over
 the `words` frequencies), totals, grouping by filing, facets and paging are one SQL
@@ -53,7 +57,7 @@ from search.backends.base import (
     facet_names,
     ticker_ciks,
 )
-from search.index import entries_for, words
+from search.index import COMMON_WORDS, common_grams, entries_for, phrase_cover, words
 from search.positions import spans_near
 from search.query import Clause, ParsedQuery
 from search.results import Group, Hit
@@ -72,6 +76,12 @@ RUM_INDEX = "search_chunk_rum"  # optional (migration 0010): phrases found in th
 # Whether that index is there and usable (not left invalid by an interrupted build).
 RUM_READY = ("EXISTS (SELECT 1 FROM pg_index WHERE indisvalid AND "
              f"indexrelid = to_regclass('{RUM_INDEX}'))")
+# An entry's `grams` when its body chunks hold the common grams of this version's
+# COMMON_WORDS: phrases are asked through grams only when every entry's is this.
+GRAMS = hashlib.sha1(" ".join(sorted(COMMON_WORDS)).encode()).hexdigest()[:12]
+# Whether they all are (NULL for no entries): the least and the greatest, from its index.
+GRAMS_READY = (f"(SELECT min(grams) = '{GRAMS}' AND max(grams) = '{GRAMS}' "
+               "FROM search_entry)")
 K1, B = 1.2, 0.75  # BM25, as Whoosh's BM25F defaults
 ZETA2 = math.pi**2 / 6
 _POSITIONS = [""] + [""] + [":" + ",".join(map(str, range(1, k + 1))) for k in range(2, 65)]
@@ -135,10 +145,13 @@ def frequency_vectors(tokens: list[str]) -> tuple[str, list[str]] | None:
     return " ".join(parts), [" ".join(b) for b in buckets]
 
 
-def chunk_vectors(tokens: list[str]) -> tuple[list[tuple[int, str]], int]:
+def chunk_vectors(tokens: list[str],
+                  grams: Iterable[tuple[int, str]] = ()) -> tuple[list[tuple[int, str]], int]:
     """([(start, vector text)], span): the words with their positions, a window at a time,
     each within a tsvector's limits; neighbouring windows share up to OVERLAP words and
-    `span` is the fewest shared (EVERY_SPAN for one window)."""
+    `span` is the fewest shared (EVERY_SPAN for one window). `grams`, (position, gram)
+    pairs (`search.index.common_grams`), go in with the word at their position."""
+    gram_at = dict(grams)
     chunks = []
     span = EVERY_SPAN
     start, count = 0, len(tokens)
@@ -150,23 +163,35 @@ def chunk_vectors(tokens: list[str]) -> tuple[list[tuple[int, str]], int]:
         while end < limit:
             word = tokens[end]
             where = positions.get(word)
-            if where is None:
-                size += len(word) * 4 + 8
-                if size > CHUNK_BYTES:
-                    break
-                positions[word] = [end - start + 1]
-            elif len(where) == MAX_OCCURRENCES:
+            if where is not None and len(where) == MAX_OCCURRENCES:
                 break
+            grown = size + 2 + (len(word) * 4 + 8 if where is None else 0)
+            gram = gram_at.get(end) if gram_at else None
+            if gram is not None:  # never equal to a word: it holds GRAM_SEPARATOR
+                at = positions.get(gram)
+                if at is not None and len(at) == MAX_OCCURRENCES:
+                    break
+                grown += 2 + (len(gram) * 4 + 8 if at is None else 0)
+            if grown > CHUNK_BYTES:
+                break
+            size = grown
+            position = end - start + 1
+            if where is None:
+                positions[word] = [position]
             else:
-                where.append(end - start + 1)
-            size += 2
+                where.append(position)
+            if gram is not None:
+                if at is None:
+                    positions[gram] = [position]
+                else:
+                    at.append(position)
             end += 1
         chunks.append((start, " ".join(
             f"'{w}':{','.join(map(str, p))}" for w, p in positions.items()
         )))
         if end >= count:
             break
-        # A window holds at least MAX_OCCURRENCES words, so half of it always moves on.
+        # Half of a window always moves on (a window holds at least one word).
         overlap = min(OVERLAP, (end - start) // 2)
         span = min(span, overlap)
         start = end - overlap
@@ -179,10 +204,10 @@ _INSERT_ENTRY = """
 INSERT INTO search_entry (
     accession, sequence, document_id, form, doc_type, filename, description, filed, year,
     period, cik, sic, state_inc, state_loc, item, file_number, parties, company_names,
-    length, words, company, complete, span, ingested
+    length, words, company, complete, span, ingested, grams
 ) VALUES (
     %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s::text[], %s::text[], %s::text[],
-    %s::text[], %s, %s::jsonb, %s, %s, %s::tsvector, %s::tsvector, %s, %s, %s
+    %s::text[], %s, %s::jsonb, %s, %s, %s::tsvector, %s::tsvector, %s, %s, %s, %s
 ) RETURNING id
 """
 _INSERT_TF = (
@@ -202,7 +227,7 @@ def _write(cursor, entry: dict) -> int:
     name_vector = frequency_vector(names)
     complete = body_vectors is not None and name_vector is not None
     body_vector = body_vectors[0] if complete else None
-    body_chunks, body_span = chunk_vectors(body)
+    body_chunks, body_span = chunk_vectors(body, common_grams(body))
     name_chunks, name_span = chunk_vectors(names)
     # Sectioned words ("1a:risk", search.index.section_words): their own vector, and
     # chunks of field "s", decided like the body's.
@@ -217,7 +242,7 @@ def _write(cursor, entry: dict) -> int:
         entry["state_inc"].split(), entry["state_loc"].split(), entry["item"].split(),
         entry["file_number"], json.dumps(entry["parties"]), entry["company"], len(body),
         body_vector if complete else "", name_vector if complete else "", complete,
-        min(body_span, name_span, section_span), entry["ingested"],
+        min(body_span, name_span, section_span), entry["ingested"], GRAMS,
     ])
     entry_id = cursor.fetchone()[0]
     if complete:
@@ -266,10 +291,11 @@ class _Translation:
         self.filters = filters
         self.messages = messages
         # Entries whose `words` vector did not fit: their words are tested in the chunks.
-        # And whether the chunks have a RUM index (migration 0010) to find phrases with.
+        # Whether the chunks have a RUM index (migration 0010) to find phrases with. And
+        # whether every entry's body chunks hold this version's common grams.
         cursor.execute("SELECT EXISTS (SELECT 1 FROM search_entry WHERE NOT complete), "
-                       f"{RUM_READY}")
-        self.incomplete, self.rum = cursor.fetchone()
+                       f"{RUM_READY}, {GRAMS_READY}")
+        self.incomplete, self.rum, self.grams = cursor.fetchone()
         self.filter = self._filters()
         self.condition = _all([self.filter, self._query()], " AND ", "TRUE")
 
@@ -334,7 +360,7 @@ class _Translation:
         whose chunks overlap enough), or as confirmed in Python from the positions."""
         if c.kind == "phrase":
             needed = len(c.words)
-            query = " <-> ".join(quoted(w) for w in c.words)
+            query = self._phrase(c.words, field)
         elif len(c.words) == 2:
             needed = c.slop + 1
             a, b = (quoted(w) for w in c.words)
@@ -365,6 +391,20 @@ class _Translation:
         if confirmed:
             parts.append(("e.id = ANY(%s::bigint[])", [confirmed]))
         return _all(parts, " OR ", "FALSE")
+
+    def _phrase(self, phrase: list[str], field: str) -> str:
+        """The tsquery of a phrase in the chunks: its words at consecutive positions or,
+        through a common word in the body when the chunks hold the grams, its cover
+        (`search.index.phrase_cover`), each token at its offset: the same chunks."""
+        tokens = [lexeme(w) for w in phrase]
+        cover = phrase_cover(tokens) if field == "b" and self.grams else []
+        if not any(is_gram for _, _, is_gram in cover):
+            return " <-> ".join(f"'{t}'" for t in tokens)
+        query, last = [], 0
+        for offset, token, _ in cover:
+            query.append(f"<{offset - last}> '{token}'" if query else f"'{token}'")
+            last = offset
+        return " ".join(query)
 
     def _confirmed(self, c, field, vector, every, needed) -> list[int]:
         """The candidates (every word present, and overlapping too little for the

@@ -11,6 +11,7 @@ from filings.models import Document, Filing
 from search import backends
 from search.backends import postgres
 from search.filters import SearchRequest
+from search.index import GRAM_SEPARATOR, common_grams
 from search.query import highlight_pattern, parse
 from search.results import effective_sort
 from tests.conftest import corpus_file
@@ -338,8 +339,9 @@ def test_a_rebuild_writes_without_the_rum_index_and_builds_it_again(on_postgres,
 
 def test_chunks_hold_every_position_within_a_tsvectors_limits():
     tokens = postgres.analyse(FILLER * 3000 + "x " * 700)
-    chunks, span = postgres.chunk_vectors(tokens)
-    covered = set()
+    grams = common_grams(tokens)
+    chunks, span = postgres.chunk_vectors(tokens, grams)
+    covered, grams_covered = set(), set()
     for start, text in chunks:
         lexemes = [item.rsplit(":", 1) for item in text.split(" ")]
         for word, positions in lexemes:
@@ -347,9 +349,15 @@ def test_chunks_hold_every_position_within_a_tsvectors_limits():
             assert len(positions) <= postgres.MAX_OCCURRENCES
             assert max(positions) <= postgres.MAX_POSITIONS
             for p in positions:
-                assert tokens[start + p - 1] == word.strip("'")
-                covered.add(start + p - 1)
+                at = start + p - 1
+                if GRAM_SEPARATOR in word:  # a common word and the next, at the first's
+                    assert word.strip("'") == f"{tokens[at]}{GRAM_SEPARATOR}{tokens[at + 1]}"
+                    grams_covered.add(at)
+                else:
+                    assert tokens[at] == word.strip("'")
+                    covered.add(at)
     assert covered == set(range(len(tokens)))
+    assert grams_covered == {p for p, _ in grams} and len(grams) > 10_000
     # Any `span` consecutive words lie whole in one chunk.
     ends = [start + max(int(p) for item in text.split(" ")
                         for p in item.rsplit(":", 1)[1].split(","))
@@ -357,6 +365,55 @@ def test_chunks_hold_every_position_within_a_tsvectors_limits():
     windows = list(zip([s for s, _ in chunks], ends, strict=True))
     for first in range(0, len(tokens) - span):
         assert any(s <= first and first + span <= e for s, e in windows), first
+
+
+def test_phrases_through_common_words_are_asked_through_their_grams(on_postgres,
+                                                                   ingest_paths, settings):
+    # The chunks hold "of~operations" at the position of "of": such a phrase is asked
+    # of the grams' short position lists, and finds what asking word by word finds, with
+    # the RUM index or without it, and in entries written before the grams.
+    accession = long_filing(ingest_paths, FILLER * 3000 + "Our results of operations "
+                            "improved in the year; the sale of the company. Results of")
+    queries = ['"results of operations"', '"of the company"', '"the state of the"',
+               '"in the year"', '"directors of"', '"of the" -"results of operations"',
+               '"the business the board"', '"results of"', 'company:"apple computer"']
+
+    def everything(q):
+        req = request({"q": q})
+        parsed = parse(req.q)
+        with connection.cursor() as cursor:
+            translation = postgres._Translation(cursor, parsed, req, [])
+        asked = [translation._phrase(c.words, "b") for g in parsed.groups for c in g
+                 if c.kind == "phrase" and c.field == "body"]
+        page = postgres.PostgresBackend().search(parsed, req, sort="relevance",
+                                                 view="filings", page=1, per_page=10)
+        entries = {(h.accession, h.sequence) for h in postgres.PostgresBackend().iter_results(
+            parsed, req, sort="newest", view="documents")}
+        return asked, (page.documents, page.filings), entries
+
+    settings.SEARCH_BACKEND = "postgres"
+    assert not [m for m in checks.run_checks() if m.id == "search.W003"]
+    through_grams = {q: everything(q) for q in queries}
+    assert through_grams['"results of operations"'][0] == ["'results' <1> 'of~operations'"]
+    assert through_grams['"the business the board"'][0] == [
+        "'the~business' <2> 'the~board'"]  # "business" is in the first gram
+    for q in queries:  # and what the Whoosh engine finds
+        assert len({frozenset(e) for e in found_by(q, accession).values()}) == 1, q
+    answers = [through_grams]
+    with connection.cursor() as cursor:  # undone with the test's transaction
+        if rum_offered():
+            cursor.execute(f"DROP INDEX {postgres.RUM_INDEX}")
+            answers.append({q: everything(q) for q in queries})
+        cursor.execute("UPDATE search_entry SET grams = '' WHERE accession = %s", [accession])
+    (warning,) = [m for m in checks.run_checks() if m.id == "search.W003"]
+    assert "rebuild_index" in warning.hint
+    word_by_word = {q: everything(q) for q in queries}
+    assert word_by_word['"results of operations"'][0] == ["'results' <-> 'of' <-> 'operations'"]
+    for q in queries:
+        for answer in answers:
+            assert answer[q][1:] == word_by_word[q][1:], q
+    found = [q for q in queries if (accession, 1) in word_by_word[q][2]]
+    assert len(found) == 8, found
 
 
 def test_long_words_are_stored_as_a_digest_and_still_found(on_postgres, ingest_paths):
