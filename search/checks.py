@@ -31,12 +31,15 @@ def pending_index_work(app_configs, **kwargs):
 def index_schema(app_configs, **kwargs):
     """Warn when the Whoosh index was built by an older version, without fields this one
     indexes (such as the ingest times saved searches count by, or the common grams that
-    make phrases fast): it keeps working, and what needs the missing fields says so (or,
-    for grams, is slower), until `rebuild_index` builds it afresh."""
+    make phrases fast), or with word positions pickled as Whoosh's own format keeps them
+    (not packed): it keeps working, and what needs the missing fields says so (or, for
+    grams and positions, is slower), until `rebuild_index` builds it afresh."""
     from django.conf import settings
 
     if getattr(settings, "SEARCH_BACKEND", "whoosh") != "whoosh":
         return []
+    from whoosh import formats
+
     from search.backends import whoosh
 
     link = whoosh.index_root() / "current"
@@ -46,14 +49,25 @@ def index_schema(app_configs, **kwargs):
         schema = whoosh.open_index().schema
     except Exception:  # noqa: BLE001 - an unreadable index is for check_index to report
         return []
-    missing = [name for name in whoosh.make_schema().names() if name not in schema]
-    if not missing:
+    current = whoosh.make_schema()
+    missing = [name for name in current.names() if name not in schema]
+    # Positions pickled by Whoosh's own format, where this version packs them.
+    pickled = [name for name in current.names() if name in schema
+               and type(current[name].format) is not type(schema[name].format)
+               and type(schema[name].format) is formats.Positions]
+    said = []
+    if missing:
+        said.append(f"without the field(s) {', '.join(missing)}")
+    if pickled:
+        said.append(f"with the word positions of {', '.join(pickled)} in Whoosh's older, "
+                    "slower encoding")
+    if not said:
         return []
     return [
         checks.Warning(
-            f"The search index was built without the field(s) {', '.join(missing)}.",
+            f"The search index was built {' and '.join(said)}.",
             hint="Run `manage.py rebuild_index` to use them: to search, sort and filter by "
-                 "them, and (grams) for fast phrases through common words.",
+                 "new fields, and for faster phrases and proximity (grams, positions).",
             id="search.W002",
         )
     ]

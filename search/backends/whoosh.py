@@ -50,6 +50,7 @@ from search.backends.base import (
     doc_type_family,
     facet_names,
 )
+from search.backends.whoosh_positions import PackedPositions
 from search.backends.whoosh_query import whoosh_query
 from search.backends.whoosh_storage import MappedStorage
 from search.index import COMMON_WORDS, WORD_PATTERN, common_grams, entries_for, words
@@ -90,7 +91,13 @@ _last_words = _LastWords()
 class BodyText(fields.TEXT):
     """TEXT whose indexing skips Whoosh's per-token Python pipeline (Token objects
     through a tokenizer and a filter): `words()` finds the same words three times
-    faster, and indexing speed is mostly this."""
+    faster, and indexing speed is mostly this. With positions, it keeps them packed
+    (`whoosh_positions.PackedPositions`), not pickled."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if type(self.format) is formats.Positions:
+            self.format = PackedPositions(field_boost=self.format.field_boost)
 
     def index(self, value, **kwargs):
         return _postings(self.format, enumerate(_last_words.of(value)))
@@ -152,7 +159,7 @@ class CommonGrams(fields.FieldType):
 
     def __init__(self, common: frozenset = COMMON_WORDS):
         self.common = frozenset(common)
-        super().__init__(formats.Positions(), CommonGramTokenizer(self.common))
+        super().__init__(PackedPositions(), CommonGramTokenizer(self.common))
 
     def index(self, value, **kwargs):
         grams = common_grams(_last_words.of(value), self.common)

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from itertools import accumulate
 from operator import add
-from pickle import loads
 
 from whoosh import fields
 from whoosh import query as wq
@@ -23,6 +21,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query import spans
 from whoosh.scoring import BM25F, bm25
 
+from search.backends.whoosh_positions import position_list
 from search.index import phrase_cover
 from search.positions import spans_near as _spans_near
 
@@ -345,7 +344,7 @@ class _Segment:
         slop, ordered, mindist = q.slop, q.ordered, q.mindist
 
         def test(values):
-            return _spans_near([_position_list(v) for v in values], slop, ordered, mindist)
+            return _spans_near([position_list(v) for v in values], slop, ordered, mindist)
 
         return self.positional(fieldnames.pop(), [t.text for t in q.qs], test)
 
@@ -438,9 +437,9 @@ def _at_offsets(values: list[bytes], offsets) -> bool:
         return _pair_at(values[0], values[1], offsets[1] - offsets[0])
     order = sorted(range(len(values)), key=lambda k: len(values[k]))
     first = order[0]
-    starts = [p - offsets[first] for p in _position_list(values[first])]
+    starts = [p - offsets[first] for p in position_list(values[first])]
     for k in order[1:]:
-        positions = _position_list(values[k])
+        positions = position_list(values[k])
         offset = offsets[k]
         if len(starts) < _FEW_STARTS:
             end = len(positions)
@@ -465,16 +464,8 @@ def _pair_at(first: bytes, second: bytes, shift: int) -> bool:
     `"results of operations"` at 50k documents, 9,435 candidates)."""
     if len(first) > len(second):
         first, second, shift = second, first, -shift
-    held = set(accumulate(loads(first[4:] + b".")))
-    return not held.isdisjoint(map((-shift).__add__, accumulate(loads(second[4:] + b"."))))
-
-
-def _position_list(value: bytes) -> list[int]:
-    """whoosh.formats.Positions.decode_positions, in C: a pickled list of deltas after
-    a four-byte count. Ascending. Whoosh's decoder allows for a value stored without
-    pickle's closing STOP; one is appended whether or not it is there (one copy of the
-    value, not two), since unpickling ignores what follows the first."""
-    return list(accumulate(loads(value[4:] + b".")))
+    held = set(position_list(first))
+    return not held.isdisjoint(map((-shift).__add__, position_list(second)))
 
 
 def _tree_add(columns: list[list[float]]) -> list[float]:

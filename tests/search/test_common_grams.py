@@ -6,9 +6,9 @@ the same scores as without it, and an index without the field answers as before.
 import random
 
 import pytest
-from whoosh import formats
 from whoosh import index as wi
 from whoosh import query as wq
+from whoosh.query import spans
 
 from search.backends import whoosh
 from search.backends import whoosh_matching as matching
@@ -102,7 +102,7 @@ def test_the_grams_field_indexes_each_gram_at_its_first_words_positions():
     assert postings == {b"of~operations": [1], b"the~results": [3], b"of~the": [5],
                         b"the~operations": [6]}
     # Whoosh's own path through the field's tokenizer gives the same postings.
-    generic = formats.Positions().word_values(text, field.analyzer, mode="index")
+    generic = field.format.word_values(text, field.analyzer, mode="index")
     assert sorted((t.encode(), n, w, v) for t, n, w, v in generic) == sorted(field.index(text))
     assert not field.scorable and not field.stored
 
@@ -234,6 +234,54 @@ def test_an_index_without_grams_answers_as_one_with_them(tmp_path, phrase):
     assert list(scores) == expected
 
 
+@pytest.mark.parametrize("query", [
+    *(_phrase_query(p) for p in PHRASES + ["results of operations were", "going concern"]),
+    spans.SpanNear2([wq.Term("body", "net"), wq.Term("body", "sales")], slop=4,
+                    ordered=False),  # "net sales"~4
+    spans.SpanNear2([wq.Term("body", w) for w in ("company", "results", "operations")],
+                    slop=9, ordered=False),
+], ids=str)
+def test_an_index_with_pickled_positions_answers_as_one_with_packed(tmp_path, query):
+    """An index built before `PackedPositions` keeps Whoosh's pickled deltas, in its body
+    and its grams: phrases and proximity find the same documents with the same scores,
+    and Whoosh's own matchers (which decode through the field's format) agree."""
+    from whoosh import formats
+
+    texts = _texts()
+    old = whoosh.make_schema()
+    for name in ("body", "grams"):
+        old[name].format = formats.Positions(field_boost=old[name].format.field_boost)
+    packed = _index(tmp_path / "new", whoosh.make_schema(), texts).searcher()
+    pickled = _index(tmp_path / "old", old, texts).searcher()
+    assert type(pickled.schema["body"].format) is formats.Positions
+    assert type(packed.schema["grams"].format).__name__ == "PackedPositions"
+    expected = sorted(pickled.docs_for_query(query))  # Whoosh's own, on the old index
+    assert sorted(packed.docs_for_query(query)) == expected
+    assert matching.matching(pickled, query) == matching.matching(packed, query) == expected
+    assert matching.scored(pickled, query) == matching.scored(packed, query)
+
+
+def test_a_check_says_when_the_index_keeps_pickled_positions(db, settings):
+    from django.core import checks
+    from whoosh import formats
+
+    def said():
+        return [m.msg for m in checks.run_checks() if m.id == "search.W002"]
+
+    settings.SEARCH_BACKEND = "whoosh"
+    whoosh.current_dir()  # a new index: every field, positions packed
+    assert not said()
+    old = whoosh.make_schema()
+    old["body"].format = formats.Positions(field_boost=1.0)
+    generation = settings.SEARCH_INDEX_DIR / "gen-1-1"
+    generation.mkdir()
+    wi.create_in(str(generation), old)
+    whoosh._swap_in(settings.SEARCH_INDEX_DIR, generation)
+    whoosh.close_searcher()
+    (message,) = said()
+    assert "positions of body in Whoosh's older" in message and "grams" not in message
+
+
 def test_an_index_keeps_the_common_words_it_was_built_with(tmp_path):
     """Phrases are cut with the common words of the index's own schema, not the current
     COMMON_WORDS: an index built with another set still finds every phrase."""
@@ -251,8 +299,9 @@ def test_an_index_keeps_the_common_words_it_was_built_with(tmp_path):
         assert list(matching.scored(searcher, query)) == found, phrase
 
 
+@pytest.mark.parametrize("packed", [True, False], ids=["packed", "pickled"])
 @pytest.mark.parametrize("seed", range(4))
-def test_tokens_are_confirmed_at_any_offsets_as_a_plain_search_would(seed):
+def test_tokens_are_confirmed_at_any_offsets_as_a_plain_search_would(seed, packed):
     """The cover's offsets need not be 0, 1, 2...: both ways of confirming starts against
     the obvious test."""
     from search.backends.whoosh_matching import _at_offsets
@@ -267,4 +316,4 @@ def test_tokens_are_confirmed_at_any_offsets_as_a_plain_search_would(seed):
         expected = any(all(s - offsets[0] + o in set(p) for o, p in zip(offsets, lists,
                                                                           strict=True))
                        for s in lists[0])
-        assert _at_offsets([_encoded(p) for p in lists], offsets) is expected
+        assert _at_offsets([_encoded(p, packed) for p in lists], offsets) is expected

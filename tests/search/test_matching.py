@@ -118,19 +118,26 @@ def test_totals_are_the_count_of_every_match(api, corpus, q):
     assert sum(r["matching_documents"] for r in grouped["results"]) == len(docnums)
 
 
-def _encoded(positions: list[int]) -> bytes:
-    """Positions as whoosh.formats.Positions encodes them (the pickle's stop code cut)."""
+def _encoded(positions: list[int], packed: bool = False) -> bytes:
+    """Positions as the index keeps them: packed (`PackedPositions`), or as an index
+    built before it has them (whoosh.formats.Positions, the pickle's stop code cut)."""
     import pickle
     import struct
 
+    from search.backends.whoosh_positions import PackedPositions
+
+    if packed:
+        return PackedPositions().encode(positions)
     deltas = [b - a for a, b in zip([0, *positions[:-1]], positions, strict=True)]
     return struct.pack("!I", len(positions)) + pickle.dumps(deltas, 2)[:-1]
 
 
+@pytest.mark.parametrize("packed", [True, False], ids=["packed", "pickled"])
 @pytest.mark.parametrize("seed", range(6))
-def test_a_phrase_is_confirmed_as_a_plain_search_of_its_positions_would(seed):
+def test_a_phrase_is_confirmed_as_a_plain_search_of_its_positions_would(seed, packed):
     """Both ways of confirming starts (binary search for a few, a set for many) against
-    the obvious test, with words held once to hundreds of times."""
+    the obvious test, with words held once to hundreds of times, in positions kept in
+    16 or 32 bits, and in an older index's pickles."""
     import random
 
     from search.backends.whoosh_matching import _consecutive
@@ -138,7 +145,19 @@ def test_a_phrase_is_confirmed_as_a_plain_search_of_its_positions_would(seed):
     rng = random.Random(seed)
     for _ in range(300):
         words = rng.randint(2, 4)
-        lists = [sorted(rng.sample(range(400), rng.choice([1, 3, 20, 60, 200])))
+        base = rng.choice([0, 65_300])  # past 65,535: 32-bit positions
+        lists = [sorted(rng.sample(range(base, base + 400), rng.choice([1, 3, 20, 60, 200])))
                  for _ in range(words)]
         expected = any(all(s + k in set(lists[k]) for k in range(words)) for s in lists[0])
-        assert _consecutive([_encoded(p) for p in lists]) is expected
+        assert _consecutive([_encoded(p, packed) for p in lists]) is expected
+
+
+@pytest.mark.parametrize("positions", [[0], [1, 2, 65_535], [7, 65_536], [2**32 - 1], []])
+def test_packed_positions_read_back_as_written(positions):
+    from search.backends.whoosh_positions import PackedPositions, position_list
+
+    value = PackedPositions().encode(positions)
+    assert list(position_list(value)) == positions
+    assert PackedPositions().decode_positions(value) == positions
+    assert PackedPositions().decode_frequency(value) == len(positions)
+    assert len(value) == 5 + (2 if positions and positions[-1] < 65_536 else 4) * len(positions)
