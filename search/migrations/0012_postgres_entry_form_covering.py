@@ -7,18 +7,21 @@ heap (69 MB at 50k documents) for four narrow columns. Carried in the index, the
 read from it alone (an index-only scan) wherever the table's visibility map is current,
 which `rebuild_index` (a VACUUM) and autovacuum keep it.
 
-Rebuilding the index reads the table once (a few seconds at 50k documents); writes to
-`search_entry` wait meanwhile, searches go on.
+The new index is built beside the old one, which is dropped last: building reads the
+table once, with writes to `search_entry` held and searches going on; only the drop at
+the end makes searches wait, for the moment it takes.
 """
 from django.db import migrations
 
 ADD = """
+CREATE INDEX search_entry_form_new ON search_entry (form) INCLUDE (accession, id, length);
 DROP INDEX IF EXISTS search_entry_form;
-CREATE INDEX search_entry_form ON search_entry (form) INCLUDE (accession, id, length);
+ALTER INDEX search_entry_form_new RENAME TO search_entry_form;
 """
 DROP = """
+CREATE INDEX search_entry_form_new ON search_entry (form);
 DROP INDEX IF EXISTS search_entry_form;
-CREATE INDEX search_entry_form ON search_entry (form);
+ALTER INDEX search_entry_form_new RENAME TO search_entry_form;
 """
 
 
