@@ -73,18 +73,25 @@ def index_schema(app_configs, **kwargs):
     ]
 
 
+def _postgres_engine() -> bool:
+    """Whether the PostgreSQL engine runs on a PostgreSQL database (on another,
+    search.backends.get() refuses the pairing with its own message)."""
+    from django.conf import settings
+    from django.db import connection
+
+    return (getattr(settings, "SEARCH_BACKEND", "whoosh") == "postgres"
+            and connection.vendor == "postgresql")
+
+
 @checks.register()
 def postgres_rum_index(app_configs, **kwargs):
     """Say when the PostgreSQL engine could find phrases in a RUM index and has none: the
     server gained the extension after migration 0010 ran, or was not allowed to create
     it then. Searches find the same entries without it, more slowly."""
-    from django.conf import settings
+    if not _postgres_engine():
+        return []
     from django.db import connection
 
-    if getattr(settings, "SEARCH_BACKEND", "whoosh") != "postgres":
-        return []
-    if connection.vendor != "postgresql":
-        return []  # search.backends.get() refuses this pairing with its own message
     from search.backends.postgres import RUM_READY
 
     try:
@@ -114,13 +121,10 @@ def postgres_grams(app_configs, **kwargs):
     (before migration 0011, or with another set of common words): phrases through common
     words are then asked word by word, the same entries more slowly, until
     `rebuild_index` writes every entry afresh."""
-    from django.conf import settings
+    if not _postgres_engine():
+        return []
     from django.db import connection
 
-    if getattr(settings, "SEARCH_BACKEND", "whoosh") != "postgres":
-        return []
-    if connection.vendor != "postgresql":
-        return []  # search.backends.get() refuses this pairing with its own message
     from search.backends.postgres import GRAMS_READY
 
     try:
