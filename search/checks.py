@@ -41,6 +41,7 @@ def index_schema(app_configs, **kwargs):
     from whoosh import formats
 
     from search.backends import whoosh
+    from search.backends.whoosh_positions import PackedPositions
 
     link = whoosh.index_root() / "current"
     if not link.exists():  # never created yet: the first write makes it with every field
@@ -53,7 +54,7 @@ def index_schema(app_configs, **kwargs):
     missing = [name for name in current.names() if name not in schema]
     # Positions pickled by Whoosh's own format, where this version packs them.
     pickled = [name for name in current.names() if name in schema
-               and type(current[name].format) is not type(schema[name].format)
+               and isinstance(current[name].format, PackedPositions)
                and type(schema[name].format) is formats.Positions]
     said = []
     if missing:

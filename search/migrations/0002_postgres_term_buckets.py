@@ -8,6 +8,8 @@ are ranked from `words` as before, until `manage.py rebuild_index` fills it.
 """
 from django.db import migrations
 
+from search.migrations._postgres import postgres_sql
+
 CREATE = """
 CREATE TABLE search_tf (
     entry_id bigint NOT NULL REFERENCES search_entry (id) ON DELETE CASCADE,
@@ -19,18 +21,6 @@ CREATE TABLE search_tf (
 DROP = "DROP TABLE IF EXISTS search_tf;"
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(CREATE)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("search", "0001_postgres_index")]
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [postgres_sql(CREATE, DROP)]

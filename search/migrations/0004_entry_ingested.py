@@ -8,6 +8,8 @@ filings' ingestions, so no `rebuild_index` is needed.
 """
 from django.db import migrations
 
+from search.migrations._postgres import postgres_sql
+
 ADD = """
 ALTER TABLE search_entry ADD COLUMN ingested text COLLATE "C" NOT NULL DEFAULT '';
 UPDATE search_entry e SET ingested = x.ingested FROM (
@@ -25,18 +27,6 @@ ALTER TABLE search_entry DROP COLUMN IF EXISTS ingested;
 """
 
 
-def add(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(ADD)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(DROP)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -44,4 +34,4 @@ class Migration(migrations.Migration):
         ("filings", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(add, drop, elidable=False)]
+    operations = [postgres_sql(ADD, DROP)]

@@ -9,6 +9,8 @@ sections when re-derived, and `manage.py rebuild_index` rewrites their entries.
 """
 from django.db import migrations
 
+from search.migrations._postgres import postgres_sql
+
 ADD = """
 ALTER TABLE search_entry ADD COLUMN section text[] NOT NULL DEFAULT '{}';
 ALTER TABLE search_entry ADD COLUMN section_words tsvector NOT NULL DEFAULT '';
@@ -22,22 +24,10 @@ ALTER TABLE search_entry DROP COLUMN IF EXISTS section;
 """
 
 
-def add(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(ADD)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(DROP)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
         ("search", "0004_entry_ingested"),
     ]
 
-    operations = [migrations.RunPython(add, drop, elidable=False)]
+    operations = [postgres_sql(ADD, DROP)]

@@ -9,23 +9,13 @@ as the CIKs of `filings.Ticker`.
 """
 from django.db import migrations
 
+from search.migrations._postgres import postgres_sql
+
 CREATE = """
 CREATE INDEX IF NOT EXISTS search_entry_file_numbers ON search_entry
 USING gin (string_to_array(lower(file_number), ' '));
 """
 DROP = "DROP INDEX IF EXISTS search_entry_file_numbers;"
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(CREATE)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(DROP)
 
 
 class Migration(migrations.Migration):
@@ -34,4 +24,4 @@ class Migration(migrations.Migration):
         ("search", "0005_entry_sections"),
     ]
 
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [postgres_sql(CREATE, DROP)]

@@ -15,6 +15,8 @@ about 100 s at 50k documents.
 """
 from django.db import migrations
 
+from search.migrations._postgres import postgres_sql
+
 ADD = """
 CREATE FUNCTION search_entry_facets(form text, cik text[], year text, state_loc text[],
                                     state_inc text[], sic text[], item text[],
@@ -37,22 +39,10 @@ DROP FUNCTION IF EXISTS search_entry_facets(text, text[], text, text[], text[], 
 """
 
 
-def add(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(ADD)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(DROP)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
         ("search", "0008_postgres_tf_by_bucket"),
     ]
 
-    operations = [migrations.RunPython(add, drop, elidable=False)]
+    operations = [postgres_sql(ADD, DROP)]

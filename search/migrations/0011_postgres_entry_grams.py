@@ -15,6 +15,8 @@ Adding a column with a constant default rewrites nothing; the index reads the ta
 """
 from django.db import migrations
 
+from search.migrations._postgres import postgres_sql
+
 ADD = """
 ALTER TABLE search_entry ADD COLUMN grams text NOT NULL DEFAULT '';
 CREATE INDEX search_entry_grams ON search_entry (grams);
@@ -25,22 +27,10 @@ ALTER TABLE search_entry DROP COLUMN IF EXISTS grams;
 """
 
 
-def add(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(ADD)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(DROP)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
         ("search", "0010_postgres_chunk_rum"),
     ]
 
-    operations = [migrations.RunPython(add, drop, elidable=False)]
+    operations = [postgres_sql(ADD, DROP)]

@@ -13,6 +13,8 @@ the end makes searches wait, for the moment it takes.
 """
 from django.db import migrations
 
+from search.migrations._postgres import postgres_sql
+
 ADD = """
 CREATE INDEX search_entry_form_new ON search_entry (form) INCLUDE (accession, id, length);
 DROP INDEX IF EXISTS search_entry_form;
@@ -25,22 +27,10 @@ ALTER INDEX search_entry_form_new RENAME TO search_entry_form;
 """
 
 
-def add(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(ADD)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(DROP)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
         ("search", "0011_postgres_entry_grams"),
     ]
 
-    operations = [migrations.RunPython(add, drop, elidable=False)]
+    operations = [postgres_sql(ADD, DROP)]

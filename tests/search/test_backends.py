@@ -261,6 +261,20 @@ def test_the_chunks_have_a_rum_index_where_the_server_offers_rum(on_postgres):
     assert valid and definition.endswith("USING rum (words)"), definition
 
 
+def postgres_answer(q: str):
+    """The PostgreSQL engine's translation of a search, its totals (documents, filings)
+    and every entry it finds."""
+    req = request({"q": q})
+    parsed = parse(req.q)
+    with connection.cursor() as cursor:
+        translation = postgres._Translation(cursor, parsed, req, [])
+    page = postgres.PostgresBackend().search(parsed, req, sort="relevance", view="filings",
+                                             page=1, per_page=10)
+    entries = {(h.accession, h.sequence) for h in postgres.PostgresBackend().iter_results(
+        parsed, req, sort="newest", view="documents")}
+    return translation, (page.documents, page.filings), entries
+
+
 def test_phrases_found_through_the_rum_index_are_those_found_without_it(on_postgres,
                                                                        ingest_paths):
     # The index is optional: a server without RUM tests each candidate's chunks, and
@@ -276,15 +290,8 @@ def test_phrases_found_through_the_rum_index_are_those_found_without_it(on_postg
                '"awards option grants"~2', 'company:"apple computer"', '"going concern"']
 
     def everything(q):
-        req = request({"q": q})
-        parsed = parse(req.q)
-        with connection.cursor() as cursor:
-            uses_rum = postgres._Translation(cursor, parsed, req, []).rum
-        page = postgres.PostgresBackend().search(parsed, req, sort="relevance",
-                                                 view="filings", page=1, per_page=10)
-        entries = {(h.accession, h.sequence) for h in postgres.PostgresBackend().iter_results(
-            parsed, req, sort="newest", view="documents")}
-        return uses_rum, (page.documents, page.filings), entries
+        translation, totals, entries = postgres_answer(q)
+        return translation.rum, totals, entries
 
     with_rum = {q: everything(q) for q in queries}
     with connection.cursor() as cursor:  # undone with the test's transaction
@@ -379,17 +386,10 @@ def test_phrases_through_common_words_are_asked_through_their_grams(on_postgres,
                '"the business the board"', '"results of"', 'company:"apple computer"']
 
     def everything(q):
-        req = request({"q": q})
-        parsed = parse(req.q)
-        with connection.cursor() as cursor:
-            translation = postgres._Translation(cursor, parsed, req, [])
-        asked = [translation._phrase(c.words, "b") for g in parsed.groups for c in g
-                 if c.kind == "phrase" and c.field == "body"]
-        page = postgres.PostgresBackend().search(parsed, req, sort="relevance",
-                                                 view="filings", page=1, per_page=10)
-        entries = {(h.accession, h.sequence) for h in postgres.PostgresBackend().iter_results(
-            parsed, req, sort="newest", view="documents")}
-        return asked, (page.documents, page.filings), entries
+        translation, totals, entries = postgres_answer(q)
+        asked = [translation._phrase(c.words, "b") for g in translation.parsed.groups
+                 for c in g if c.kind == "phrase" and c.field == "body"]
+        return asked, totals, entries
 
     settings.SEARCH_BACKEND = "postgres"
     assert not [m for m in checks.run_checks() if m.id == "search.W003"]
