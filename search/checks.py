@@ -144,3 +144,33 @@ def postgres_grams(app_configs, **kwargs):
             id="search.W003",
         )
     ]
+
+
+@checks.register()
+def postgres_old_buckets(app_configs, **kwargs):
+    """Warn when PostgreSQL entries still have the 16 frequency buckets written before
+    migration 0013: they rank as before, the same figures more slowly, until
+    `rebuild_index` writes them afresh."""
+    if not _postgres_engine():
+        return []
+    from django.db import connection
+
+    from search.backends.postgres import FIRST_BUCKET
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM search_tf WHERE bucket < %s)",
+                           [FIRST_BUCKET])
+            old = cursor.fetchone()[0]
+    except DatabaseError:  # not migrated, or no server: migrate or the command says so
+        return []
+    if not old:
+        return []
+    return [
+        checks.Warning(
+            "Some search entries keep the word frequencies written before migration "
+            "search.0013: ranking them reads larger rows, and common words rank slower.",
+            hint="Run `manage.py rebuild_index` to write them afresh.",
+            id="search.W004",
+        )
+    ]

@@ -11,9 +11,12 @@ Three tables, made by the `search` app's migrations (on PostgreSQL only):
   `ts_rank` gives back its frequency for BM25. `company` holds the names' words;
   `facets` (generated from the columns) their facet values as "name:value" text.
 - `search_tf`: the `words` frequencies again, split by a hash of the word into BUCKETS
-  small vectors per entry: ranking a word reads its bucket, a sixteenth of the entry's
+  small vectors per entry: ranking a word reads its bucket, a sixty-fourth of the entry's
   vocabulary, not the whole `words` vector (which cost most of a common word's search).
-  One partition per bucket (migration 0008): a word's rows lie together.
+  One partition per bucket (migration 0008): a word's rows lie together. A bucket is
+  small enough to be stored inline and uncompressed (migration 0013 went from 16 buckets
+  to 64: a lookup no longer decompresses kilobytes); entries written before it keep their
+  16 rows, read as before, until `rebuild_index`.
 - `search_chunk`: the same words with their real positions, a window of the text at a
   time. A `tsvector` keeps at most 16,383 positions and 256 per word, so one vector per
   document would lose phrase matches in long filings; each chunk stays within both
@@ -68,7 +71,9 @@ CHUNK_BYTES = 500_000  # well under a tsvector's 1 MB
 OVERLAP = 512  # words shared by neighbouring chunks: the longest phrase they decide
 WORDS_BYTES = 900_000  # an entry's `words` vector past this: decided from its chunks
 TF_CAP = 32  # frequencies past this add little to BM25 and only cost bytes to read
-BUCKETS = 16  # search_tf rows per entry
+BUCKETS = 64  # search_tf rows per entry
+FIRST_BUCKET = 16  # their `bucket` values: 16..79 (migration 0013)
+OLD_BUCKETS = 16  # 0..15: the buckets of entries written before migration 0013
 CONFIRM_BATCH = 200  # candidates whose positions are read at once to confirm a clause
 LONG_WORD = 400  # bytes: a longer word is stored as a surrogate (tsvector words < 2 KB)
 EVERY_SPAN = 2**31 - 1  # an entry in one chunk decides phrases of any length
@@ -114,7 +119,12 @@ def quoted(word: str) -> str:
 
 def bucket(word: str) -> int:
     """The `search_tf` bucket of a word as stored (`lexeme`)."""
-    return zlib.crc32(word.encode()) % BUCKETS
+    return FIRST_BUCKET + zlib.crc32(word.encode()) % BUCKETS
+
+
+def old_bucket(word: str) -> int:
+    """Its bucket in an entry written before migration 0013 (16 buckets, 0..15)."""
+    return zlib.crc32(word.encode()) % OLD_BUCKETS
 
 
 def frequency_vector(tokens: list[str]) -> str | None:
@@ -136,7 +146,7 @@ def frequency_vectors(tokens: list[str]) -> tuple[str, list[str]] | None:
         size += 4 * len(word) + 8 + (2 * k if k > 1 else 0)
         part = f"'{word}'{_POSITIONS[k]}"
         parts.append(part)
-        buckets[bucket(word)].append(part)
+        buckets[bucket(word) - FIRST_BUCKET].append(part)
     if size > WORDS_BYTES:
         exact = sum(len(w.encode()) + 8 + (2 * min(n, TF_CAP) if n > 1 else 0)
                     for w, n in counts.items())
@@ -211,8 +221,8 @@ INSERT INTO search_entry (
 ) RETURNING id
 """
 _INSERT_TF = (
-    "INSERT INTO search_tf (entry_id, bucket, words) SELECT %s, n - 1, v::tsvector "
-    "FROM unnest(%s::text[]) WITH ORDINALITY AS u(v, n)"
+    f"INSERT INTO search_tf (entry_id, bucket, words) SELECT %s, {FIRST_BUCKET} + n - 1, "
+    "v::tsvector FROM unnest(%s::text[]) WITH ORDINALITY AS u(v, n)"
 )
 _INSERT_CHUNK = (
     "INSERT INTO search_chunk (entry_id, field, start, words) VALUES (%s, %s, %s, %s::tsvector)"
@@ -512,11 +522,14 @@ class _Translation:
                 rank = whole
                 params.append(term)
             else:
-                # The word's bucket; an entry without search_tf rows (written before the
-                # table existed) is ranked from its whole vector, to the same figure.
-                rank = (f"coalesce((SELECT ts_rank('{{1,1,1,1}}', t.words, %s::tsquery, 0) "
-                        f"FROM search_tf t WHERE t.entry_id = e.id AND t.bucket = %s), {whole})")
-                params += [term, bucket(term[1:-1]), term]
+                # The word's bucket; in an entry written before migration 0013, its old
+                # bucket; an entry without search_tf rows (written before the table
+                # existed) is ranked from its whole vector. All give the same figure.
+                lookup = ("(SELECT ts_rank('{1,1,1,1}', t.words, %s::tsquery, 0) FROM "
+                          "search_tf t WHERE t.entry_id = e.id AND t.bucket = %s)")
+                rank = f"coalesce({lookup}, {lookup}, {whole})"
+                word = term[1:-1]
+                params += [term, bucket(word), term, old_bucket(word), term]
             columns.append(_tf(rank) + f" AS t{n}")
             score.append(f"{idf!r} * t{n} * {K1 + 1!r} / (t{n} + {norm})")
         return (", " + ", ".join(columns), params), " + ".join(score)

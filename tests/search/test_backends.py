@@ -1,6 +1,8 @@
 """The engines agree: on the same data every search finds the same entries, with the same
 totals and facet counts, whichever engine runs. And the PostgreSQL engine stays exact
 where a tsvector cannot: long documents, common words, long phrases."""
+import zlib
+
 import pytest
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
@@ -443,6 +445,26 @@ def test_ranking_reads_a_words_bucket_and_scores_as_the_whole_vector_does(both):
                {"q": '"results of operations"'}, {"q": "stock -option"}, {"q": "revenu*"}]
     from_buckets = [_ranked(params) for params in queries]
     assert all(from_buckets) and any(score for r in from_buckets for *_, score in r)
+    assert not [m for m in checks.run_checks() if m.id == "search.W004"]
+    with connection.cursor() as cursor:
+        # As entries written before migration 0013 wrote them: their words in 16
+        # buckets, 0..15, by the word's CRC-32.
+        cursor.execute("SELECT t.entry_id, u.lexeme, coalesce(array_length(u.positions, "
+                       "1), 0) FROM search_tf t, unnest(t.words) u")
+        old: dict[tuple[int, int], list[str]] = {}
+        for entry_id, word, count in cursor.fetchall():
+            old.setdefault((entry_id, zlib.crc32(word.encode()) % 16), []).append(
+                f"'{word}'{postgres._POSITIONS[count]}")
+        assert len({b for _, b in old}) == 16
+        cursor.execute("DELETE FROM search_tf")
+        cursor.executemany("INSERT INTO search_tf (entry_id, bucket, words) VALUES "
+                           "(%s, %s, %s::tsvector)",
+                           [(e, b, " ".join(words)) for (e, b), words in old.items()])
+        cursor.execute("SELECT min(bucket), max(bucket) FROM search_tf")
+        assert cursor.fetchone() == (0, 15)
+    assert [_ranked(params) for params in queries] == from_buckets
+    (warning,) = [m for m in checks.run_checks() if m.id == "search.W004"]
+    assert "rebuild_index" in warning.hint
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM search_tf")  # as entries written before the table
     assert [_ranked(params) for params in queries] == from_buckets
@@ -551,7 +573,8 @@ def test_every_vector_column_is_compressed_alike(on_postgres):
                        "AND attrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = "
                        "'search_tf'::regclass)")
         methods = dict(cursor.fetchall())
-    assert len(methods) == 3 + postgres.BUCKETS and len(set(methods.values())) == 1, methods
+    partitions = postgres.OLD_BUCKETS + postgres.BUCKETS
+    assert len(methods) == 3 + partitions and len(set(methods.values())) == 1, methods
 
 
 def test_a_words_frequencies_are_stored_in_its_buckets_partition(on_postgres, ingest_paths):
@@ -561,7 +584,7 @@ def test_a_words_frequencies_are_stored_in_its_buckets_partition(on_postgres, in
     postgres.PostgresBackend().update_filings(["0000320193-99-000010"])
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'search_tf'::regclass")
-        assert cursor.fetchone()[0] == postgres.BUCKETS
+        assert cursor.fetchone()[0] == postgres.OLD_BUCKETS + postgres.BUCKETS
         word = "macintosh"
         cursor.execute(f"SELECT count(*) FROM search_tf_{postgres.bucket(word)} "
                        "WHERE words @@ %s::tsquery", [postgres.quoted(word)])
