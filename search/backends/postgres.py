@@ -375,8 +375,11 @@ class _Translation:
             needed = c.slop + 1
             a, b = (quoted(w) for w in c.words)
             pairs = [(a, b)] if a == b else [(a, b), (b, a)]
-            query = " | ".join(f"({x} <{k}> {y})" for k in range(1, c.slop + 1)
-                               for x, y in pairs)
+            # Both words first: the index then reads only the chunks holding both,
+            # where the alternatives alone had it test every chunk holding either
+            # ("stock option"~5 at 50k documents: 149 -> 97 ms, the same chunks).
+            query = f"{every} & (" + " | ".join(
+                f"({x} <{k}> {y})" for k in range(1, c.slop + 1) for x, y in pairs) + ")"
         else:
             needed, query = None, None  # chained spans: Python decides every candidate
         confirmed = self._confirmed(c, field, vector, every, needed)
@@ -710,9 +713,11 @@ def _leader_facets(names: list[str]) -> str:
     facet at the same value whatever the database's collation."""
     if _every_leader_facet(names):
         # One row per value of the array, counted as "name:value" and split once counted.
+        # unnest in the select list: one set-returning projection over the rows, not a
+        # function scan started for each row (5 of a common word's 22 ms).
         counts = ("SELECT split_part(u, ':', 1) AS f, substr(u, strpos(u, ':') + 1) "
-                  "COLLATE \"C\" AS v, n FROM (SELECT u, count(*) AS n FROM leaders l, "
-                  "unnest(l.facets) AS u GROUP BY u) g")
+                  "COLLATE \"C\" AS v, n FROM (SELECT u, count(*) AS n FROM (SELECT "
+                  "unnest(l.facets) AS u FROM leaders l) x GROUP BY u) g")
     else:
         arms = " UNION ALL ".join(
             f"SELECT '{name}', " + (f"unnest(l.{column})" if multi else f"l.{column}")
@@ -732,9 +737,12 @@ def _leader_facets(names: list[str]) -> str:
 def _doc_type_facet(grouped: bool) -> str:
     """Document types by family (`doc_type_family`), counted as the view counts: the
     filings with a matching document of the family, or the documents."""
-    unit = "DISTINCT accession" if grouped else "*"
-    rows = (f"SELECT split_part(doc_type, '.', 1) AS v, count({unit}) AS n FROM m "
-            f"WHERE split_part(doc_type, '.', 1) <> '' GROUP BY v")
+    # Each match's family once; in the filings view, each filing's families once, found
+    # by hashing (count(DISTINCT ...) sorted every match: 5 of a common word's 9 ms).
+    family = "split_part(doc_type, '.', 1)"
+    rows = (f"SELECT v, count(*) AS n FROM (SELECT DISTINCT {family} AS v, accession FROM m) "
+            "f WHERE v <> '' GROUP BY v" if grouped else
+            f"SELECT {family} AS v, count(*) AS n FROM m WHERE {family} <> '' GROUP BY v")
     return (f"(SELECT coalesce(json_agg(json_build_array(v, n) ORDER BY n DESC, v), '[]') "
             f"FROM ({rows} ORDER BY n DESC, v LIMIT {FACET_SIZE}) f)")
 
