@@ -10,6 +10,8 @@ partitions as they come, at no measurable cost to writing.
 """
 from django.db import migrations
 
+from search.migrations._postgres import words_compression
+
 PARTITIONS = 16  # search.backends.postgres.BUCKETS
 
 COLUMNS = """
@@ -18,12 +20,6 @@ COLUMNS = """
     words tsvector NOT NULL,
     PRIMARY KEY (entry_id, bucket)
 """
-
-
-def _compression(cursor) -> str:
-    cursor.execute("SELECT attcompression FROM pg_attribute WHERE attrelid = "
-                   "'search_tf'::regclass AND attname = 'words'")
-    return {"l": "lz4", "p": "pglz"}.get(cursor.fetchone()[0], "")
 
 
 def _replace(cursor, create_new: list[str]):
@@ -36,7 +32,7 @@ def _replace(cursor, create_new: list[str]):
     # deadlock with an ingest that wrote its entry and waits to write its frequencies.
     cursor.execute("LOCK TABLE search_entry IN SHARE ROW EXCLUSIVE MODE")
     cursor.execute("LOCK TABLE search_tf IN SHARE MODE")
-    method = _compression(cursor)
+    method = words_compression(cursor, "search_tf")
     for statement in create_new:
         cursor.execute(statement)
     if method:  # on the table and on each partition (the setting is not passed down)

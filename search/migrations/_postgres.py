@@ -16,3 +16,12 @@ def postgres_sql(forward: str, backward: str) -> migrations.RunPython:
         return operation
 
     return migrations.RunPython(run(forward), run(backward), elidable=False)
+
+
+def words_compression(cursor, table: str) -> str:
+    """The compression method set on `table`'s `words` column ("lz4", "pglz", or "" for
+    the server's default): a new partition must be given it, as it does not take its
+    table's setting."""
+    cursor.execute("SELECT attcompression FROM pg_attribute WHERE attrelid = %s::regclass "
+                   "AND attname = 'words'", [table])
+    return {"l": "lz4", "p": "pglz"}.get(cursor.fetchone()[0], "")
