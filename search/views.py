@@ -358,13 +358,15 @@ def export_csv(request):
         yield CSV_COLUMNS
         for item in sr.iter_results(req):
             hit, count = (item.first, item.count) if isinstance(item, sr.Group) else (item, 1)
+            f = hit.fields  # read as a dict: an attribute of a Hit is a call each
+            parties = f["parties"]
             yield [
-                hit.accession, hit.sequence, hit.form, hit.doc_type, hit.filed, hit.period,
-                " ".join(str(p[0]) for p in hit.parties),
-                "; ".join(p[1] for p in hit.parties),
-                " ".join(p[2] for p in hit.parties if p[2]),
-                " ".join(p[3] for p in hit.parties if p[3]),
-                hit.file_number, hit.item, hit.filename, hit.description, count,
+                f["accession"], f["sequence"], f["form"], f["doc_type"], f["filed"],
+                f["period"], " ".join([str(p[0]) for p in parties]),
+                "; ".join([p[1] for p in parties]),
+                " ".join([p[2] for p in parties if p[2]]),
+                " ".join([p[3] for p in parties if p[3]]),
+                f["file_number"], f["item"], f["filename"], f["description"], count,
                 base + hit.url + suffix,
             ]
 

@@ -504,19 +504,38 @@ def _groups(ranked: list[int], acc: list[str], accessions: list[str]) -> list[tu
     return list(members.items())
 
 
+def _stored_fields(reader):
+    """docnum -> its stored fields, read from its segment's own stored column. Whoosh's
+    `stored_fields` copies each dict keeping the keys its schema still has, a Python
+    step per field (a sixth of a CSV export's time); this index's stored keys are its
+    schema's own (a schema change means `rebuild_index`)."""
+    if hasattr(reader, "_perdoc"):  # one segment
+        return reader._perdoc.stored_fields
+    readers = getattr(reader, "readers", None)
+    if not readers or not all(hasattr(r, "_perdoc") for r in readers):
+        return reader.stored_fields  # an empty index, or a reader of another kind
+    perdoc = [r._perdoc for r in readers]
+
+    def stored(docnum):
+        segment, docnum = reader._segment_and_docnum(docnum)
+        return perdoc[segment].stored_fields(docnum)
+
+    return stored
+
+
 def _materialize(searcher, units, scores=None, per_group=SNIPPETS_PER_FILING) -> list:
     """Hits (or Groups of Hits, each with its `per_group` best) with their stored
     fields."""
     scores = scores or {}
+    stored = _stored_fields(searcher.reader())
     items = []
     for unit in units:
         if isinstance(unit, tuple):
             accession, docnums = unit
-            hits = [Hit(searcher.stored_fields(d), scores.get(d, 0.0))
-                    for d in docnums[:per_group]]
+            hits = [Hit(stored(d), scores.get(d, 0.0)) for d in docnums[:per_group]]
             items.append(Group(accession, hits, len(docnums)))
         else:
-            items.append(Hit(searcher.stored_fields(unit), scores.get(unit, 0.0)))
+            items.append(Hit(stored(unit), scores.get(unit, 0.0)))
     return items
 
 

@@ -5,6 +5,7 @@ import io
 import zipfile
 
 import pytest
+from django.utils.safestring import mark_safe
 
 from filings import spreadsheet
 
@@ -48,8 +49,8 @@ def test_cells_that_start_as_formulas_are_text():
     for value in ("-100", "+2.5", "0.25", "Apple Inc.", "", 7, None):
         assert spreadsheet.cell(value) == value
     out = io.StringIO()
-    spreadsheet.writer(out).writerow(["=1+1", "-5", "plain"])
-    assert out.getvalue() == "'=1+1,-5,plain\r\n"
+    spreadsheet.writer(out).writerow(["=1+1", "-5", "plain", mark_safe("@SUM(A1)"), 7, None])
+    assert out.getvalue() == "'=1+1,-5,plain,'@SUM(A1),7,\r\n"
 
 
 def test_a_stream_sends_rows_in_pieces_of_about_a_chunk_whole_rows_each():

@@ -161,3 +161,36 @@ def test_packed_positions_read_back_as_written(positions):
     assert PackedPositions().decode_positions(value) == positions
     assert PackedPositions().decode_frequency(value) == len(positions)
     assert len(value) == 5 + (2 if positions and positions[-1] < 65_536 else 4) * len(positions)
+
+
+def test_results_carry_the_stored_fields_whoosh_reads(corpus, tmp_path):
+    """Hits read each document's stored fields from its segment directly (a CSV export's
+    rows), the same dicts as Whoosh's `stored_fields`: one segment, several (with a
+    deletion, as a re-ingest leaves them) and none."""
+    from whoosh import fields as wf
+    from whoosh import index as wi
+
+    reader = whoosh.searcher().reader()
+    read = whoosh._stored_fields(reader)
+    assert [read(d) for d in reader.all_doc_ids()] == [
+        reader.stored_fields(d) for d in reader.all_doc_ids()]
+
+    ix = wi.create_in(tmp_path, wf.Schema(key=wf.ID(stored=True, unique=True),
+                                          form=wf.STORED, words=wf.TEXT))
+    for batch in (["a", "b"], ["c"], ["d", "e"]):  # a commit each: a segment each
+        with ix.writer(merge=False) as writer:
+            for key in batch:
+                writer.add_document(key=key, form=f"10-{key}", words=f"word {key}")
+    with ix.writer(merge=False) as writer:
+        writer.delete_by_term("key", "b")
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        assert len(reader.readers) == 3
+        read = whoosh._stored_fields(reader)
+        docs = list(reader.all_doc_ids())
+        assert [read(d) for d in docs] == [reader.stored_fields(d) for d in docs]
+        assert sorted(read(d)["key"] for d in docs) == ["a", "c", "d", "e"]
+    (tmp_path / "empty").mkdir()
+    empty = wi.create_in(tmp_path / "empty", wf.Schema(key=wf.ID(stored=True)))
+    with empty.searcher() as searcher:
+        assert whoosh._stored_fields(searcher.reader()) == searcher.reader().stored_fields
