@@ -198,11 +198,13 @@ def _facet_links(request, req, facet):
         links.append({"value": normal, "label": label, "count": 0,
                       "url": _with(request, **{param: rest or None, "page": None}),
                       "selected": True})
-    # The chosen values first, then the commonest; the rest behind "more".
+    # The chosen values first, then the commonest; those past `shown` behind "more".
     links.sort(key=lambda link: not link["selected"])
+    for link in links:
+        link["count_text"] = f"{link['count']:,}"
     shown = max(FACETS_SHOWN, sum(link["selected"] for link in links))
-    return {"name": facet.name, "label": facet.label, "links": links[:shown],
-            "more": links[shown:]}
+    return {"name": facet.name, "label": facet.label, "links": links, "shown": shown,
+            "more": max(0, len(links) - shown)}
 
 
 def _active_filters(request, req):
