@@ -507,8 +507,8 @@ def _groups(ranked: list[int], acc: list[str], accessions: list[str]) -> list[tu
 def _stored_fields(reader):
     """docnum -> its stored fields, read from its segment's own stored column. Whoosh's
     `stored_fields` copies each dict keeping the keys its schema still has, a Python
-    step per field (a sixth of a CSV export's profiled time); this index's stored keys are its
-    schema's own (a schema change means `rebuild_index`)."""
+    step per field (a sixth of a CSV export's profiled time); this index's stored keys
+    are its schema's own (a schema change means `rebuild_index`)."""
     if hasattr(reader, "_perdoc"):  # one segment
         return reader._perdoc.stored_fields
     readers = getattr(reader, "readers", None)
