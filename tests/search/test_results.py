@@ -199,6 +199,19 @@ def test_snippets_read_in_parts_are_those_of_the_whole_texts(api, monkeypatch, q
         assert 0 < read[1] < len(whole)
 
 
+@pytest.mark.parametrize("size", [1, 3, 4, 5, 100, 120, 10**6])
+def test_a_texts_head_is_its_first_characters_on_every_database(corpus, size):
+    """`Head` cuts by characters, not bytes, and reads a short text whole (on
+    PostgreSQL without cutting it): accented and wide characters included."""
+    from filings.models import Document
+    from search.results import Head
+    text = "Résumé — 株式 ✓ " * 7
+    document = Document.objects.order_by("pk").first()
+    Document.objects.filter(pk=document.pk).update(text=text)
+    head = Document.objects.filter(pk=document.pk).annotate(head=Head("text", size))
+    assert head.values_list("head", flat=True).get() == text[:size]
+
+
 def test_snippets_are_escaped_text(api):
     data = api(q="cik:320193 stock", view="documents")
     for r in data["results"]:
