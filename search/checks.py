@@ -68,7 +68,8 @@ def index_schema(app_configs, **kwargs):
         checks.Warning(
             f"The search index was built {' and '.join(said)}.",
             hint="Run `manage.py rebuild_index` to use them: to search, sort and filter by "
-                 "new fields, and for faster phrases and proximity (grams, positions).",
+                 "new fields, for faster ranking (body_counts), and for faster phrases and "
+                 "proximity (grams, positions).",
             id="search.W002",
         )
     ]

@@ -32,12 +32,14 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
 from itertools import chain, compress
+from operator import itemgetter
 from pathlib import Path
 
 from django.conf import settings
 from whoosh import fields, formats, index
 from whoosh import query as wq
 from whoosh.analysis import LowercaseFilter, RegexTokenizer, Token, Tokenizer
+from whoosh.system import pack_uint
 
 from search.backends import whoosh_matching
 from search.backends.base import (
@@ -66,9 +68,9 @@ WRITE_TIMEOUT = 900
 
 class _LastWords(threading.local):
     """`words()` of the last two texts this thread asked for: an entry's body string is
-    indexed as `body` and again, after `company`, as `grams` (Whoosh adds an entry's
-    fields in name order), and the second asks for the same string object: its words
-    are not found twice. `CommonGrams.index` lets them go."""
+    indexed as `body`, then as `body_counts` and, after `company`, as `grams` (Whoosh
+    adds an entry's fields in name order), each asking for the same string object: its
+    words are not found again. `CommonGrams.index` lets them go."""
 
     def __init__(self):
         self.kept: list[tuple[str, list[str]]] = []
@@ -114,6 +116,24 @@ def _postings(field_format, placed):
     boost = field_format.field_boost
     for token, poslist in positions.items():
         yield token.encode("utf-8"), len(poslist), len(poslist) * boost, encode(poslist)
+
+
+class BodyCounts(fields.TEXT):
+    """The body's words again, each with its count in the entry and no positions: what
+    ranking and matching read (`whoosh_matching`). Whoosh keeps a posting block's ids,
+    weights and positions in one compressed pickle, so reading a word's ids and weights
+    from the body unpacks every position too: at 50k documents, two-thirds of a two-word
+    AND's time. Phrases and proximity still read the body's positions. Indexed from the
+    body's own string (`_document`); the same documents and weights as the body's
+    postings, a test holds."""
+
+    def __init__(self, **kwargs):
+        super().__init__(phrase=False, **kwargs)
+
+    def index(self, value, **kwargs):
+        boost = self.format.field_boost
+        for token, count in Counter(_last_words.of(value)).items():
+            yield token.encode("utf-8"), count, count * boost, pack_uint(count)
 
 
 class SectionText(BodyText):
@@ -189,6 +209,9 @@ def make_schema():
         item=fields.KEYWORD(stored=True),  # 8-K items: "2.02 9.01"
         file_number=fields.KEYWORD(stored=True, lowercase=True),
         body=BodyText(analyzer=ANALYZER, phrase=True),
+        # The body's words without positions (BodyCounts). Indexes built before it lack
+        # it: ranking then reads the body's postings, as before, until `rebuild_index`.
+        body_counts=BodyCounts(analyzer=ANALYZER),
         # Sections (filings.sections): the filing's main document's items ("1a 7"), and
         # the words of each section tagged with its item. Indexes built before them
         # lack both: section: then finds nothing until `rebuild_index`.
@@ -393,7 +416,7 @@ def columns(searcher) -> dict[str, list]:
     cached = getattr(searcher, "_edgar_columns", None)
     if cached is not None:
         return cached
-    merged: dict[str, list] = {name: [] for name in COLUMN_FIELDS}
+    merged: dict[str, list] = {name: [] for name in (*COLUMN_FIELDS, FILING_FAMILY)}
     for reader, _offset in searcher.reader().leaf_readers():
         # An empty index's reader has no segment (segment() is None): nothing to cache.
         segment = reader.segment() if hasattr(reader, "segment") else None
@@ -401,17 +424,21 @@ def columns(searcher) -> dict[str, list]:
         values = _segment_columns.get(key) if key else None
         if values is None:
             values = {name: _read_column(reader, name) for name in COLUMN_FIELDS}
+            values[FILING_FAMILY] = _filing_families(values["accession"], values["doc_type"])
             if key:
                 with _columns_lock:
                     if len(_segment_columns) > 256:
                         _segment_columns.clear()
                     _segment_columns[key] = values
-        for name in COLUMN_FIELDS:
-            merged[name].extend(values[name])
+        for name, column in merged.items():
+            column.extend(values[name])
     searcher._edgar_columns = merged
     return merged
 
 
+# Derived from two columns, per segment: each document's (accession, document type
+# family), one tuple per distinct pair (_filing_families).
+FILING_FAMILY = "filing_family"
 _DEFAULTS = {name: "" for name in COLUMN_FIELDS} | {"sequence": 0}
 # Columns of space-separated words (every party's CIK, state): read as tuples of words.
 WORD_COLUMNS = {"cik", "state_loc", "state_inc", "sic", "item", "section"}
@@ -435,6 +462,17 @@ def _read_column(reader, name) -> list:
         split = {v: tuple(sys.intern(w) for w in v.split()) for v in canonical}
         values = list(map(split.__getitem__, values))
     return values
+
+
+def _filing_families(accessions: list[str], doc_types: list[str]) -> list[tuple]:
+    """Each document's (accession, family of its document type), shared by the
+    documents of a filing that have the same family: the filings view counts a filing
+    once per family among its matches by hashing these shared tuples; building a pair
+    per match took nearly three times as long (13,690 matches, timed alone)."""
+    family = {v: doc_type_family(v) for v in set(doc_types)}
+    canonical: dict = {}
+    return [canonical.setdefault(pair, pair)
+            for pair in zip(accessions, map(family.__getitem__, doc_types), strict=True)]
 
 
 def _column_from_postings(reader, name) -> list[tuple]:
@@ -563,10 +601,10 @@ def _facet_counts(cols, leaders: list[int], ranked: list[int], grouped: bool = F
         return sorted(((v, n) for v, n in counts.items() if v), reverse=True)[:YEAR_FACET_SIZE]
 
     def doc_types():
-        family = {v: doc_type_family(v) for v in set(map(cols["doc_type"].__getitem__, ranked))}
         if grouped:
-            acc, types = cols["accession"], cols["doc_type"]
-            return top(Counter(f for _, f in {(acc[d], family[types[d]]) for d in ranked}))
+            pairs = set(map(cols[FILING_FAMILY].__getitem__, ranked))
+            return top(Counter(map(itemgetter(1), pairs)))
+        family = {v: doc_type_family(v) for v in set(map(cols["doc_type"].__getitem__, ranked))}
         return top(Counter(map(family.__getitem__, map(cols["doc_type"].__getitem__, ranked))))
 
     counters = {
@@ -602,8 +640,9 @@ def _document(entry: dict, schema) -> dict:
     by an older version lacks newer fields: it takes what it can (searches say what is
     missing, see OLD_INDEX) until `rebuild_index` builds it with the current schema."""
     document = {k: v for k, v in entry.items() if k in schema}
-    if whoosh_matching.GRAMS in schema:
-        document[whoosh_matching.GRAMS] = entry["body"]
+    for name in (whoosh_matching.GRAMS, whoosh_matching.COUNTS):
+        if name in schema:
+            document[name] = entry["body"]
     return document
 
 

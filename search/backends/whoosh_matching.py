@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
+from itertools import accumulate
 from operator import add
 
 from whoosh import fields
@@ -31,6 +32,7 @@ from search.positions import spans_near as _spans_near
 COLUMN_SCAN_TERMS = 16
 _NULL = type(wq.NullQuery)
 GRAMS = "grams"  # the body's common grams (search.backends.whoosh.CommonGrams)
+COUNTS = "body_counts"  # the body's words without positions (whoosh.BodyCounts)
 
 
 class Unsupported(Exception):
@@ -194,16 +196,23 @@ class _Segment:
 
     def postings(self, fieldname, btext, values=False):
         """(docnums, weights, values or None) of one term in this segment, deleted
-        documents included, read a whole block at a time."""
+        documents included, read a whole block at a time. Without values, a body word's
+        are read from its COUNTS twin where the index has it: the same documents and
+        weights, without unpacking its positions."""
+        if fieldname == "body" and not values and COUNTS in self.schema:
+            fieldname = COUNTS
         m = self.reader.postings(fieldname, btext)
         if isinstance(m, FilterMatcher):
             m = m.child  # the deletion filter: applied once, at the end
         ids, weights, vals = [], [], [] if values else None
         if isinstance(m, W3LeafMatcher):
             while m.is_active():
-                m._read_ids()
+                # W3LeafMatcher._read_ids, its running sum in C (Whoosh's delta_decode
+                # is a Python generator: a tenth of a common word's reading, profiled).
+                if m._data is None:
+                    m._read_data()
+                ids.extend(m._data[0] if m._byteids else accumulate(m._data[0]))
                 m._read_weights()
-                ids.extend(m._ids)
                 weights.extend(m._weights)
                 if values:
                     m._read_values()

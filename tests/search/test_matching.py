@@ -194,3 +194,80 @@ def test_results_carry_the_stored_fields_whoosh_reads(corpus, tmp_path):
     empty = wi.create_in(tmp_path / "empty", wf.Schema(key=wf.ID(stored=True)))
     with empty.searcher() as searcher:
         assert whoosh._stored_fields(searcher.reader()) == searcher.reader().stored_fields
+
+
+def test_the_body_counts_hold_the_bodys_documents_and_weights(corpus):
+    """Every body word's postings without positions (`body_counts`): the same documents
+    with the same weights as the body's, which ranking then reads instead."""
+    reader = whoosh.searcher().reader()
+    assert matching.COUNTS in reader.schema
+    body = list(reader.lexicon("body"))
+    assert len(body) > 1000 and list(reader.lexicon(matching.COUNTS)) == body
+    for btext in body:
+        expected = list(reader.postings("body", btext).items_as("weight"))
+        assert list(reader.postings(matching.COUNTS, btext).items_as("weight")) == expected
+
+
+def test_ranking_reads_the_body_counts_not_the_positions(corpus, monkeypatch):
+    searcher = whoosh.searcher()
+    query = whoosh_query({"q": "revenue stock"})
+    expected = matching.scored(searcher, query)
+    read = []
+    leaf = type(searcher.reader().leaf_readers()[0][0])
+    postings = leaf.postings
+    monkeypatch.setattr(leaf, "postings", lambda self, name, btext, *args, **kw:
+                        read.append(name) or postings(self, name, btext, *args, **kw))
+    assert matching.scored(searcher, query) == expected
+    assert read and set(read) == {matching.COUNTS}
+    read.clear()  # a phrase needs the positions: the body's own postings
+    matching.scored(searcher, whoosh_query({"q": '"net sales"'}))
+    assert "body" in read
+
+
+@pytest.mark.parametrize("q", ["revenue", "macintosh revenue", '"net sales"', "macint*",
+                               '"results of operations" revenue', '"stock option"~5'])
+def test_an_index_without_body_counts_ranks_as_one_with_them(corpus, tmp_path, q):
+    """An index built before the field reads the body's postings, as before: the same
+    documents, the same scores."""
+    from whoosh import index as wi
+
+    from search.index import entries_for
+
+    accessions = sorted({f["accession"] for f in whoosh.searcher().all_stored_fields()})
+    old = whoosh.make_schema()
+    old.remove(matching.COUNTS)
+    searchers = []
+    for name, schema in (("new", whoosh.make_schema()), ("old", old)):
+        (tmp_path / name).mkdir()
+        ix = wi.create_in(tmp_path / name, schema)
+        with ix.writer() as writer:
+            for entry in entries_for(accessions):
+                writer.add_document(**whoosh._document(entry, schema))
+        searchers.append(ix.searcher())
+    with_counts, without = searchers
+    assert matching.COUNTS not in without.schema
+    query = whoosh_query({"q": q})
+    by_id = {}
+    for searcher in searchers:
+        scores = matching.scored(searcher, query)
+        by_id[searcher] = {searcher.stored_fields(d)["id"]: s for d, s in scores.items()}
+    assert by_id[without] and by_id[without] == by_id[with_counts]
+
+
+def test_a_check_says_when_the_index_lacks_the_body_counts(db, settings):
+    from django.core import checks
+    from whoosh import index as wi
+
+    settings.SEARCH_BACKEND = "whoosh"
+    whoosh.current_dir()
+    assert not [m for m in checks.run_checks() if m.id == "search.W002"]
+    old = whoosh.make_schema()
+    old.remove(matching.COUNTS)
+    generation = settings.SEARCH_INDEX_DIR / "gen-1-1"
+    generation.mkdir()
+    wi.create_in(str(generation), old)
+    whoosh._swap_in(settings.SEARCH_INDEX_DIR, generation)
+    whoosh.close_searcher()
+    (warning,) = [m for m in checks.run_checks() if m.id == "search.W002"]
+    assert "without the field(s) body_counts" in warning.msg
+    assert "faster ranking (body_counts)" in warning.hint
