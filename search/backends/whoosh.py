@@ -583,6 +583,10 @@ def _facet_counts(cols, leaders: list[int], ranked: list[int], grouped: bool = F
     counted by family (EX-10.1 is an EX-10), as the filter matches them, and per filing
     in the filings view: a filing counts once for each family among its matching
     documents, so that the count is what the filter finds."""
+    # Counted in docnum order, whatever order they come in: the columns are then read
+    # front to back rather than at random, which halved the counting of a common word's
+    # 13,690 matches (median of 25, 30 → 15 ms, the sorting included).
+    leaders, ranked = sorted(leaders), sorted(ranked)
 
     def count(name, docnums):
         return Counter(map(cols[name].__getitem__, docnums))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from itertools import accumulate
+from itertools import accumulate, compress, repeat
 from operator import add
 
 from whoosh import fields
@@ -24,6 +24,7 @@ from whoosh.scoring import BM25F, bm25
 
 from search.backends.whoosh_positions import position_list
 from search.index import phrase_cover
+from search.positions import pair_near as _pair_near
 from search.positions import spans_near as _spans_near
 
 # A range or prefix over a column-backed ID field with more terms than this is matched
@@ -301,7 +302,7 @@ class _Segment:
             cover = phrase_cover(words, common)
             if any(is_gram for _, _, is_gram in cover):
                 return self.covered_phrase(words, cover, common)
-        return self.positional(fieldname, words, _consecutive)
+        return self.positional(fieldname, words, _consecutive, (_pair_at, 1))
 
     def covered_phrase(self, words, cover, common):
         """A body phrase decided by its cover (`search.index.phrase_cover`): the grams'
@@ -324,8 +325,11 @@ class _Segment:
         where = {key: dict(zip(ids, vals, strict=True)) for key, (ids, _, vals) in read.items()}
         columns = [where[key] for key in keys]
         offsets = [offset for offset, _, _ in cover]
-        found = [d for d in sorted(candidates)
-                 if _at_offsets([column[d] for column in columns], offsets)]
+        docs = sorted(candidates)
+        if len(columns) == 2:  # most covers: "results" and "of~operations"
+            found = _pairs_held(docs, columns, _pair_at, offsets[1] - offsets[0])
+        else:
+            found = [d for d in docs if _at_offsets([column[d] for column in columns], offsets)]
         if not self.scored:
             return set(found)
         if not found:
@@ -355,12 +359,15 @@ class _Segment:
         def test(values):
             return _spans_near([position_list(v) for v in values], slop, ordered, mindist)
 
-        return self.positional(fieldnames.pop(), [t.text for t in q.qs], test)
+        return self.positional(fieldnames.pop(), [t.text for t in q.qs], test,
+                               (_near_pair, slop, ordered, mindist))
 
-    def positional(self, fieldname, words, test):
+    def positional(self, fieldname, words, test, pair=None):
         """Documents holding every word where `test(encoded positions of each word)`
         holds, scored as Whoosh scores its span matchers: the sum of the words' term
-        scores (nested as whoosh.util.make_binary_tree nests the word matchers)."""
+        scores (nested as whoosh.util.make_binary_tree nests the word matchers). `pair`,
+        (function, *arguments), is the same test of two words: function(first's encoded
+        positions, second's, *arguments)."""
         field = self.schema[fieldname] if fieldname in self.schema else None
         if field is None or not field.format or not field.format.supports("positions"):
             raise Unsupported("no positions")
@@ -376,7 +383,11 @@ class _Segment:
         # Each word's encoded positions by document (built in C, then looked up for the
         # candidates only).
         where = [dict(zip(ids, vals, strict=True)) for _, (ids, _weights, vals) in terms]
-        found = [d for d in sorted(candidates) if test([w[d] for w in where])]
+        docs = sorted(candidates)
+        if len(where) == 2 and pair is not None:
+            found = _pairs_held(docs, where, *pair)
+        else:
+            found = [d for d in docs if test([w[d] for w in where])]
         if not self.scored:
             return set(found)
         scores = []
@@ -464,6 +475,23 @@ def _at_offsets(values: list[bytes], offsets) -> bool:
         if not starts:
             return False
     return bool(starts)
+
+
+def _pairs_held(docs: list[int], where: list[dict], test, *arguments) -> list[int]:
+    """The docs for which test(first word's encoded positions, second's, *arguments)
+    holds, called through `map`: a two-word phrase or proximity tests thousands of
+    candidates, and a Python loop building each one's list of values cost about a fifth
+    of the matching (`"stock option"~5` at 50k documents, 14,615 candidates: 213-222 →
+    164-170 ms, paired runs)."""
+    first, second = where
+    held = map(test, map(first.__getitem__, docs), map(second.__getitem__, docs),
+               *map(repeat, arguments))
+    return list(compress(docs, held))
+
+
+def _near_pair(first: bytes, second: bytes, slop: int, ordered: bool, mindist: int) -> bool:
+    """Whether two words (their encoded positions) are near, as `spans_near` decides."""
+    return _pair_near(position_list(first), position_list(second), slop, ordered, mindist)
 
 
 def _pair_at(first: bytes, second: bytes, shift: int) -> bool:
