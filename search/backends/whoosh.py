@@ -586,8 +586,11 @@ def _facet_counts(cols, leaders: list[int], ranked: list[int], grouped: bool = F
     documents, so that the count is what the filter finds."""
     # Counted in docnum order, whatever order they come in: the columns are then read
     # front to back rather than at random, which halved the counting of a common word's
-    # 13,690 matches (median of 25, 30 → 15 ms, the sorting included).
-    leaders, ranked = sorted(leaders), sorted(ranked)
+    # 13,690 matches (median of 25, 30 → 15 ms, the sorting included). In the
+    # documents view the leaders are the matches themselves: sorted once.
+    ordered = sorted(ranked)
+    leaders = ordered if leaders is ranked else sorted(leaders)
+    ranked = ordered
 
     def count(name, docnums):
         return Counter(map(cols[name].__getitem__, docnums))
