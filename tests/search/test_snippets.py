@@ -115,6 +115,17 @@ def test_words_of_a_longer_clause_are_marked_only_where_the_text_holds_it():
 
 # --- The start of a text first: the same snippet as a search of the whole text -------------
 
+def _random_text(rng, size, density, hits, filler):
+    """Words drawn from `hits` (at `density`) and `filler` until the text passes `size`
+    characters (a running length: summing the list on every word made the tests quadratic)."""
+    words, length = [], 0
+    while length < size:
+        word = rng.choice(hits) if rng.random() < density else rng.choice(filler)
+        words.append(word)
+        length += len(word) + 1
+    return " ".join(words)
+
+
 WINDOW_QUERIES = ["stock", '"stock option"', '"stock option"~3', '"option stock"~12',
                   "stock option", '"stock option"~2 revenue', 'stock* "net income"~4',
                   '"the of and"~2']
@@ -136,11 +147,8 @@ def test_a_snippet_from_the_start_of_a_text_is_the_whole_texts_snippet(q, monkey
             "net sales and income", "revenue", "the of and"]
     tried = 0
     for _ in range(60):
-        words, size, density = [], rng.choice([3_000, 5_000, 40_000]), rng.choice(
-            [0.001, 0.005, 0.02])
-        while sum(len(w) + 1 for w in words) < size:
-            words.append(rng.choice(hits) if rng.random() < density else rng.choice(filler))
-        text = " ".join(words)
+        size, density = rng.choice([3_000, 5_000, 40_000]), rng.choice([0.001, 0.005, 0.02])
+        text = _random_text(rng, size, density, hits, filler)
         windowed = snippet(text, pattern)
         monkeypatch.setattr(snippets, "WINDOWS", ())
         assert snippet(text, pattern) == windowed, (q, len(text))
@@ -165,10 +173,8 @@ def test_a_snippet_decided_from_a_texts_head_is_the_whole_texts(q):
             "net sales and income", "revenue", "the of and"]
     decided = undecided = 0
     for _ in range(80):
-        words, density = [], rng.choice([0.005, 0.02, 0.08])
-        while sum(len(w) + 1 for w in words) < 3_000:
-            words.append(rng.choice(hits) if rng.random() < density else rng.choice(filler))
-        text = " ".join(words)
+        density = rng.choice([0.005, 0.02, 0.08])
+        text = _random_text(rng, 3_000, density, hits, filler)
         whole = snippet(text, pattern)
         for size in (200, 600, 1_200, 2_000, 2_900):
             head = head_snippet(text[:size], pattern)
