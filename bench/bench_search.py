@@ -217,6 +217,20 @@ def measure_worker(args, backend: str):
           flush=True)
 
 
+def _server() -> str:
+    """The PostgreSQL server the figures were taken on: its version, the memory it is
+    given, and whether the optional RUM index serves phrases."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('server_version'), "
+                       "current_setting('shared_buffers'), "
+                       "to_regclass('search_chunk_rum') IS NOT NULL")
+        version, shared_buffers, rum = cursor.fetchone()
+    return (f"PostgreSQL {version} (shared_buffers {shared_buffers}; "
+            f"RUM index {'present' if rum else 'absent'})")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=scale_corpus.DEFAULT_DATA_DIR,
@@ -257,6 +271,8 @@ def main(argv=None):
             build(backend, args.workers)
         else:
             print(f"  {backend:8} index {index_size(backend) / 1e6:.1f} MB", flush=True)
+    if args.database_url:  # after the build, which drops and remakes the RUM index
+        print(_server(), flush=True)
     results = {b: time_requests(b, args.repeat) for b in backends}
     print(f"whole /search/ request, {args.repeat} runs after a warm-up, ms "
           f"(CSV: median of {CSV_RUNS} exports after a warm-up, ms and rows/s):")
