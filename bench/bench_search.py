@@ -222,10 +222,11 @@ def _server() -> str:
     given, and whether the optional RUM index serves phrases."""
     from django.db import connection
 
+    from search.backends.postgres import RUM_READY
+
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('server_version'), "
-                       "current_setting('shared_buffers'), "
-                       "to_regclass('search_chunk_rum') IS NOT NULL")
+                       f"current_setting('shared_buffers'), {RUM_READY}")
         version, shared_buffers, rum = cursor.fetchone()
     return (f"PostgreSQL {version} (shared_buffers {shared_buffers}; "
             f"RUM index {'present' if rum else 'absent'})")
