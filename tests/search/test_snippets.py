@@ -115,12 +115,17 @@ def test_words_of_a_longer_clause_are_marked_only_where_the_text_holds_it():
 
 # --- The start of a text first: the same snippet as a search of the whole text -------------
 
-def _random_text(rng, size, density, hits, filler):
-    """Words drawn from `hits` (at `density`) and `filler` until the text passes `size`
+FILLER = "the of and to a in for is on that by with as at fiscal year sales".split()
+HITS = ["stock", "option", "stock option", "option of stock", "net income",
+        "net sales and income", "revenue", "the of and"]
+
+
+def _random_text(rng, size, density):
+    """Words drawn from HITS (at `density`) and FILLER until the text passes `size`
     characters (a running length: summing the list on every word made the tests quadratic)."""
     words, length = [], 0
     while length < size:
-        word = rng.choice(hits) if rng.random() < density else rng.choice(filler)
+        word = rng.choice(HITS) if rng.random() < density else rng.choice(FILLER)
         words.append(word)
         length += len(word) + 1
     return " ".join(words)
@@ -142,13 +147,10 @@ def test_a_snippet_from_the_start_of_a_text_is_the_whole_texts_snippet(q, monkey
 
     rng = random.Random(q)
     pattern = highlight_pattern(q)
-    filler = "the of and to a in for is on that by with as at fiscal year sales".split()
-    hits = ["stock", "option", "stock option", "option of stock", "net income",
-            "net sales and income", "revenue", "the of and"]
     tried = 0
     for _ in range(60):
         size, density = rng.choice([3_000, 5_000, 40_000]), rng.choice([0.001, 0.005, 0.02])
-        text = _random_text(rng, size, density, hits, filler)
+        text = _random_text(rng, size, density)
         windowed = snippet(text, pattern)
         monkeypatch.setattr(snippets, "WINDOWS", ())
         assert snippet(text, pattern) == windowed, (q, len(text))
@@ -168,13 +170,10 @@ def test_a_snippet_decided_from_a_texts_head_is_the_whole_texts(q):
 
     rng = random.Random(q)
     pattern = highlight_pattern(q) if q else None
-    filler = "the of and to a in for is on that by with as at fiscal year sales".split()
-    hits = ["stock", "option", "stock option", "option of stock", "net income",
-            "net sales and income", "revenue", "the of and"]
     decided = undecided = 0
     for _ in range(80):
         density = rng.choice([0.005, 0.02, 0.08])
-        text = _random_text(rng, 3_000, density, hits, filler)
+        text = _random_text(rng, 3_000, density)
         whole = snippet(text, pattern)
         for size in (200, 600, 1_200, 2_000, 2_900):
             head = head_snippet(text[:size], pattern)
