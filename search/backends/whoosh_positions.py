@@ -11,15 +11,26 @@ Encoding them is one C call too, where Whoosh's loops over them in Python (0.26 
 s for the postings of 14 MB of text: a few percent of a build). The cost is space:
 Whoosh compresses a block's values together, and absolute positions compress less well
 than small deltas (the index 17% bigger, 1,700 → 1,982 MB).
+
+Whoosh pickles each posting block (its ids, weights and these values) with pickle
+protocol 2, which has no opcode for bytes: each value is pickled as a call to
+`_codecs.encode` of a Latin-1 string, and unpickling a block makes that call once per
+posting. `PICKLE_PROTOCOL` writes them with protocol 5 instead, whose bytes are read
+directly: unpickling every block of "stock" (231 blocks at 50k documents, fastest of
+five) took 24.7 ms, and takes 3.2; the blocks are a fifth smaller once compressed and
+decompress in two thirds of the time. Unpickling reads either protocol, so blocks
+written before (an older index, or its older segments) read as they did.
 """
 from __future__ import annotations
 
+import pickle
 import sys
 from array import array
 from itertools import accumulate
 from pickle import loads
 
 from whoosh import formats
+from whoosh.codec import whoosh3
 from whoosh.system import _INT_SIZE, pack_uint
 
 _SWAP = sys.byteorder != "little"  # arrays are kept little-endian, whatever the machine
@@ -54,3 +65,19 @@ def position_list(value: bytes):
     if _SWAP:
         positions.byteswap()
     return positions
+
+
+PICKLE_PROTOCOL = 5  # for posting blocks: protocol 2 (Whoosh's) pickles bytes as calls
+
+
+def _dumps(obj, protocol=None) -> bytes:
+    """`pickle.dumps` for Whoosh's codec, which asks for protocol 2: PICKLE_PROTOCOL
+    (the codec's blocks of postings, their block headers and the postings it inlines in
+    a term's entry; the codec reads them all with `pickle.loads`)."""
+    return pickle.dumps(obj, PICKLE_PROTOCOL)
+
+
+# The codec names `dumps` once, as a module global, for the pickles it writes; nothing
+# else of Whoosh's is changed. Done on import: every process that builds this module's
+# schema writes the index, including the rebuild's worker processes.
+whoosh3.dumps = _dumps

@@ -261,6 +261,61 @@ def test_an_index_with_pickled_positions_answers_as_one_with_packed(tmp_path, qu
     assert matching.scored(pickled, query) == matching.scored(packed, query)
 
 
+
+def _block_protocols(searcher, fieldname: str, word: str) -> set[int]:
+    """The pickle protocol of each stored block of a word's postings."""
+    import zlib
+
+    from whoosh.matching.wrappers import FilterMatcher
+
+    protocols = set()
+    for reader, _offset in searcher.reader().leaf_readers():
+        btext = searcher.schema[fieldname].to_bytes(word)
+        if (fieldname, btext) not in reader:
+            continue
+        m = reader.postings(fieldname, btext)
+        m = m.child if isinstance(m, FilterMatcher) else m
+        while m.is_active():
+            data = m._postfile.get(m._dataoffset, m._nextoffset - m._dataoffset)
+            protocols.add((zlib.decompress(data) if m._compression else data)[1])
+            m._next_block()
+    return protocols
+
+
+def test_an_index_with_blocks_pickled_by_protocol_2_answers_as_one_with_protocol_5(
+        tmp_path, monkeypatch):
+    """Posting blocks are pickled with protocol 5, whose bytes unpickle without a call
+    each; an index whose blocks Whoosh pickled with protocol 2 (built before) finds the
+    same documents with the same scores, by this module's matching and Whoosh's own."""
+    import pickle
+
+    from whoosh.codec import whoosh3
+
+    from search.backends import whoosh_positions
+
+    texts = _texts()
+    new = _index(tmp_path / "new", whoosh.make_schema(), texts).searcher()
+    monkeypatch.setattr(whoosh3, "dumps", lambda obj, protocol=None: pickle.dumps(obj, 2))
+    old = _index(tmp_path / "old", whoosh.make_schema(), texts).searcher()
+    monkeypatch.undo()
+    assert whoosh3.dumps is whoosh_positions._dumps
+    # "the" is in every text: its body postings fill blocks in each segment.
+    assert _block_protocols(new, "body", "the") == {whoosh_positions.PICKLE_PROTOCOL}
+    assert _block_protocols(old, "body", "the") == {2}
+    queries = [*(_phrase_query(p) for p in PHRASES + ["going concern"]),
+               wq.Term("body", "the"), wq.And([wq.Term("body", "net"), wq.Term("body", "sales")]),
+               spans.SpanNear2([wq.Term("body", "net"), wq.Term("body", "sales")], slop=4,
+                               ordered=False)]
+    found = []
+    for query in queries:
+        expected = sorted(old.docs_for_query(query))  # Whoosh's own, on the old index
+        found.append(bool(expected))
+        assert sorted(new.docs_for_query(query)) == expected, query
+        assert matching.matching(new, query) == matching.matching(old, query) == expected, query
+        assert matching.scored(new, query) == matching.scored(old, query), query
+    # Not every phrase is in the texts ("the of the"), but most are, and the rest are.
+    assert found[0] and all(found[-3:]) and sum(found) > len(found) // 2
+
 def test_a_check_says_when_the_index_keeps_pickled_positions(db, settings):
     from django.core import checks
     from whoosh import formats
