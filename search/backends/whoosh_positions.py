@@ -18,8 +18,9 @@ protocol 2, which has no opcode for bytes: each value is pickled as a call to
 posting. `PICKLE_PROTOCOL` writes them with protocol 5 instead, whose bytes are read
 directly: unpickling every block of "stock" (231 blocks at 50k documents, fastest of
 five) took 24.7 ms, and takes 3.2; the blocks are a fifth smaller once compressed and
-decompress in two thirds of the time (the whole index: 2,113 → 1,221 MB). Unpickling reads either protocol, so blocks
-written before (an older index, or its older segments) read as they did.
+decompress in two thirds of the time (the whole index: 2,113 → 1,221 MB). Unpickling
+reads either protocol, so blocks written before (an older index, or its older segments)
+read as they did.
 """
 from __future__ import annotations
 
