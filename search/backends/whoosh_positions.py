@@ -24,11 +24,10 @@ read as they did.
 """
 from __future__ import annotations
 
-import pickle
 import sys
 from array import array
 from itertools import accumulate
-from pickle import loads
+from pickle import dumps, loads
 
 from whoosh import formats
 from whoosh.codec import whoosh3
@@ -72,10 +71,10 @@ PICKLE_PROTOCOL = 5  # for posting blocks: protocol 2 (Whoosh's) pickles bytes a
 
 
 def _dumps(obj, protocol=None) -> bytes:
-    """`pickle.dumps` for Whoosh's codec, which asks for protocol 2: PICKLE_PROTOCOL
+    """`dumps` for Whoosh's codec, which asks for protocol 2: PICKLE_PROTOCOL
     (the codec's blocks of postings, their block headers and the postings it inlines in
     a term's entry; the codec reads them all with `pickle.loads`)."""
-    return pickle.dumps(obj, PICKLE_PROTOCOL)
+    return dumps(obj, PICKLE_PROTOCOL)
 
 
 # The codec names `dumps` once, as a module global, for the pickles it writes; nothing
