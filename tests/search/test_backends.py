@@ -434,6 +434,27 @@ def _ranked(params) -> list[tuple]:
     return [(h.accession, h.sequence, round(h.score, 9)) for h in page.items]
 
 
+def test_ranking_arithmetic_is_float8_not_numeric(both, settings):
+    # An untyped constant with a decimal point is `numeric` in PostgreSQL, and `numeric`
+    # arithmetic on every match's length was a tenth of a common word's search.
+    settings.SEARCH_BACKEND = "postgres"
+    statements = []
+
+    def keep(execute, sql, params, many, context):
+        if sql.startswith("WITH"):
+            statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        assert _ranked({"q": "net sales"})
+    sql, params = statements[-1]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (VERBOSE) " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "ts_rank" in plan and "length" in plan
+    assert "numeric" not in plan
+
+
 def test_ranking_reads_a_words_bucket_and_scores_as_the_whole_vector_does(both):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*), count(DISTINCT entry_id) FROM search_tf")
