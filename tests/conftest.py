@@ -29,6 +29,16 @@ def corpus_file(name: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    yield
+    # The PostgreSQL engine's facet helper keeps a connection to the test database,
+    # which could not be dropped while it is open.
+    from search.backends import postgres
+
+    postgres.close_helper()
+
+
 @pytest.fixture(autouse=True)
 def isolated_data(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "files"

@@ -42,10 +42,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import re
+import threading
 import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
@@ -879,11 +883,9 @@ class PostgresBackend(SearchBackend):
 
     # --- Read side -----------------------------------------------------------------------
 
-    def _matches(self, cursor, parsed, filters, sort, messages,
-                 columns: Iterable[str]) -> Part:
+    def _matches(self, sql: _Translation, sort, columns: Iterable[str]) -> Part:
         """The `m` relation: every match, with its id, accession, score and `columns`
         (what ordering and facets need: carrying fewer makes it cheaper to build)."""
-        sql = _Translation(cursor, parsed, filters, messages)
         (frequencies, params), score = sql.score() if sort == "relevance" else (("", []), "0")
         condition, condition_params = sql.condition
         columns = list(dict.fromkeys(columns))
@@ -900,84 +902,115 @@ class PostgresBackend(SearchBackend):
 
     def search(self, parsed, filters, *, sort, view, page, per_page, facets=True):
         messages: list[str] = []
-        order = _ORDER[sort]
         grouped = view == "filings"
         names = facet_names(facets)
-        with _snapshot(), connection.cursor() as cursor:
-            matches, params = self._matches(cursor, parsed, filters, sort, messages,
-                                            [*_ORDER_COLUMNS[sort], *_facet_sources(names)])
-            ctes = [f"m AS MATERIALIZED ({matches})"]
-            if grouped:
-                ctes.append(f"r AS MATERIALIZED ({_by_filing(sort)})")
-                # The leaders' facet values from `m`, which `r` leaves out.
-                sources = "".join(f", m.{c}" for c in _facet_sources(names) if c != "doc_type")
-                ctes.append(f"leaders AS (SELECT r.*{sources} FROM r JOIN m USING (id) "
-                            "WHERE r.k = 1)" if sources else
-                            "leaders AS (SELECT * FROM r WHERE k = 1)")
-                ctes.append(f"page AS ({_page('leaders', 'accession, n', order)})")
-                columns = [
-                    "(SELECT count(*) FROM leaders)",
-                    "(SELECT coalesce(json_agg(json_build_array(r.accession, r.id, r.score, "
-                    "page.n) ORDER BY page.o, r.k), '[]') FROM r JOIN page USING (accession) "
-                    f"WHERE r.k <= {SNIPPETS_PER_FILING})",
-                ]
-            else:
-                ctes.append("leaders AS (SELECT * FROM m)")
-                ctes.append(f"page AS ({_page('m', 'id, score', order)})")
-                columns = [
-                    "(SELECT count(DISTINCT accession) FROM m)",
-                    "(SELECT coalesce(json_agg(json_build_array(id, score) ORDER BY o), '[]') "
-                    "FROM page)",
-                ]
-            params += [per_page, max(0, (page - 1) * per_page)]
-            columns += _facet_columns(names, grouped)
-            cursor.execute(
-                "WITH " + ", ".join(ctes) + " SELECT (SELECT count(*) FROM m), "
-                + ", ".join(columns), params)
-            row = cursor.fetchone()
-            documents, filings, items = row[0], row[1], _json(row[2])
-            found = ResultPage(documents=documents, filings=filings, messages=messages)
-            found.facets = _facet_values(names, row[3:])
-            if grouped:
-                scores = {entry_id: score for _, entry_id, score, _ in items}
-                hits = _hits(cursor, list(scores), scores)
-                groups: dict[str, Group] = {}
-                for accession, entry_id, _, count in items:
-                    group = groups.setdefault(accession, Group(accession, [], count))
-                    if entry_id in hits:
-                        group.hits.append(hits[entry_id])
-                found.items = [g for g in groups.values() if g.hits]
-            else:
-                scores = {entry_id: score for entry_id, score in items}
-                hits = _hits(cursor, list(scores), scores)
-                found.items = [hits[i] for i in scores if i in hits]
+        with _snapshot() as snapshot, connection.cursor() as cursor:
+            sql = _Translation(cursor, parsed, filters, messages)
+            # The facets beside the page, on another connection in this snapshot, when
+            # the search has a snapshot of its own to share and the helper is free.
+            beside = snapshot.own and names and _helper.acquire()
+            if beside:
+                try:
+                    cursor.execute("SELECT pg_export_snapshot()")
+                    counting = _helper.run(cursor.fetchone()[0],
+                                           *self._facet_statement(sql, names, grouped))
+                except BaseException:
+                    _helper.release()
+                    raise
+                counted, names = names, []
+            try:
+                found = self._ranked_page(cursor, sql, sort, grouped, names, page, per_page)
+            except BaseException:
+                if beside:  # the snapshot must outlive the helper's use of it
+                    wait([counting])
+                raise
+            if beside:
+                found.facets = _facet_values(counted, counting.result())
+            found.messages = messages
         return found
 
-    def facet_counts(self, parsed, filters, *, view, names):
+    def _ranked_page(self, cursor, sql, sort, grouped, names, page,
+                     per_page) -> ResultPage:
+        """The totals, one page and the named facets, in one statement."""
+        order = _ORDER[sort]
+        matches, params = self._matches(sql, sort,
+                                        [*_ORDER_COLUMNS[sort], *_facet_sources(names)])
+        ctes = [f"m AS MATERIALIZED ({matches})"]
+        if grouped:
+            ctes.append(f"r AS MATERIALIZED ({_by_filing(sort)})")
+            # The leaders' facet values from `m`, which `r` leaves out.
+            sources = "".join(f", m.{c}" for c in _facet_sources(names) if c != "doc_type")
+            ctes.append(f"leaders AS (SELECT r.*{sources} FROM r JOIN m USING (id) "
+                        "WHERE r.k = 1)" if sources else
+                        "leaders AS (SELECT * FROM r WHERE k = 1)")
+            ctes.append(f"page AS ({_page('leaders', 'accession, n', order)})")
+            columns = [
+                "(SELECT count(*) FROM leaders)",
+                "(SELECT coalesce(json_agg(json_build_array(r.accession, r.id, r.score, "
+                "page.n) ORDER BY page.o, r.k), '[]') FROM r JOIN page USING (accession) "
+                f"WHERE r.k <= {SNIPPETS_PER_FILING})",
+            ]
+        else:
+            ctes.append("leaders AS (SELECT * FROM m)")
+            ctes.append(f"page AS ({_page('m', 'id, score', order)})")
+            columns = [
+                "(SELECT count(DISTINCT accession) FROM m)",
+                "(SELECT coalesce(json_agg(json_build_array(id, score) ORDER BY o), '[]') "
+                "FROM page)",
+            ]
+        params += [per_page, max(0, (page - 1) * per_page)]
+        columns += _facet_columns(names, grouped)
+        cursor.execute(
+            "WITH " + ", ".join(ctes) + " SELECT (SELECT count(*) FROM m), "
+            + ", ".join(columns), params)
+        row = cursor.fetchone()
+        documents, filings, items = row[0], row[1], _json(row[2])
+        found = ResultPage(documents=documents, filings=filings)
+        found.facets = _facet_values(names, row[3:])
+        if grouped:
+            scores = {entry_id: score for _, entry_id, score, _ in items}
+            hits = _hits(cursor, list(scores), scores)
+            groups: dict[str, Group] = {}
+            for accession, entry_id, _, count in items:
+                group = groups.setdefault(accession, Group(accession, [], count))
+                if entry_id in hits:
+                    group.hits.append(hits[entry_id])
+            found.items = [g for g in groups.values() if g.hits]
+        else:
+            scores = {entry_id: score for entry_id, score in items}
+            hits = _hits(cursor, list(scores), scores)
+            found.items = [hits[i] for i in scores if i in hits]
+        return found
+
+    def _facet_statement(self, sql: _Translation, names, grouped) -> Part:
         """The facets alone: the matches unranked, one per filing in the filings view,
         and no grouping by rank or page: a fifth of a whole search over everything. The
         facets counted over leaders are the filing's, the same on each of its entries
         (`search.index.entries_for`), so a filing's one row is its distinct values,
         found by hashing rather than by sorting every match."""
+        sources = _facet_sources(names)
+        matches, params = self._matches(sql, "newest", sources)
+        leaders = ("SELECT DISTINCT " + ", ".join(
+            ["accession"] + [c for c in sources if c != "doc_type"]) + " FROM m"
+            if grouped else "SELECT * FROM m")
+        return (f"WITH m AS MATERIALIZED ({matches}), leaders AS ({leaders}) "
+                f"SELECT " + ", ".join(_facet_columns(names, grouped)), params)
+
+    def facet_counts(self, parsed, filters, *, view, names):
+        """The facets alone (`_facet_statement`)."""
         names = facet_names(names)
         if not names:
             return {}
-        grouped = view == "filings"
         with _snapshot(), connection.cursor() as cursor:
-            sources = _facet_sources(names)
-            matches, params = self._matches(cursor, parsed, filters, "newest", [], sources)
-            leaders = ("SELECT DISTINCT " + ", ".join(
-                ["accession"] + [c for c in sources if c != "doc_type"]) + " FROM m"
-                if grouped else "SELECT * FROM m")
-            cursor.execute(f"WITH m AS MATERIALIZED ({matches}), leaders AS ({leaders}) "
-                           f"SELECT " + ", ".join(_facet_columns(names, grouped)), params)
+            sql = _Translation(cursor, parsed, filters, [])
+            cursor.execute(*self._facet_statement(sql, names, view == "filings"))
             row = cursor.fetchone()
         return _facet_values(names, row)
 
     def iter_results(self, parsed, filters, *, sort, view, batch=500):
         order = _ORDER[sort]
         with _snapshot(), connection.cursor() as cursor:
-            matches, params = self._matches(cursor, parsed, filters, sort, [],
+            matches, params = self._matches(_Translation(cursor, parsed, filters, []), sort,
                                             _ORDER_COLUMNS[sort])
             if view == "filings":
                 cursor.execute(
@@ -1040,7 +1073,10 @@ class _snapshot:
 
     def __enter__(self):
         self.atomic = None
-        if not connection.in_atomic_block:
+        # Whether the snapshot is the search's own (not its caller's, which may hold
+        # writes that another connection cannot see).
+        self.own = not connection.in_atomic_block
+        if self.own:
             self.atomic = transaction.atomic()
             self.atomic.__enter__()
             with connection.cursor() as cursor:
@@ -1053,6 +1089,73 @@ class _snapshot:
         if self.atomic is not None:
             return self.atomic.__exit__(*exc)
         return False
+
+
+class _Helper:
+    """One thread of this process, with a database connection of its own, that counts a
+    search's facets while the search's connection ranks its page. Both take about as
+    long for a common word (its matches visited, then ranked and grouped on one side,
+    counted by facet value on the other), so on a server with a core to spare the
+    request takes about the longer of the two instead of their sum. The helper's
+    transaction imports the search's snapshot (`pg_export_snapshot`): totals, page and
+    facets still agree. One search at a time uses it: another, meanwhile, counts its
+    facets in its own statement, so a process holds at most one more connection."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pool = None
+        self.pid = None
+
+    def acquire(self) -> bool:
+        return self.lock.acquire(blocking=False)
+
+    def release(self):
+        self.lock.release()
+
+    def run(self, snapshot: str, sql: str, params: list) -> Future:
+        """Start the statement in that snapshot; the future gives its one row. The
+        helper is released when it is done."""
+        if self.pool is None or self.pid != os.getpid():  # none yet, or forked since
+            self.pool = ThreadPoolExecutor(1, thread_name_prefix="search-facets")
+            self.pid = os.getpid()
+        future = self.pool.submit(_in_snapshot, snapshot, sql, params)
+        future.add_done_callback(lambda _: self.release())
+        return future
+
+    def close(self):
+        """Close the helper's connection (its thread stays): before a database it may
+        have used is dropped, as the test suite's is at its end."""
+        if self.pool is not None and self.pid == os.getpid():
+            with self.lock:
+                # `connection` names the calling thread's: look it up in the helper's.
+                self.pool.submit(lambda: connection.close()).result()
+
+
+_helper = _Helper()
+
+
+def close_helper():
+    """Close the facet helper's database connection, if it has one."""
+    _helper.close()
+SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")  # as pg_export_snapshot() names
+
+
+def _in_snapshot(snapshot: str, sql: str, params: list):
+    """In the helper's thread (`connection` is its own): one statement's row, read in
+    another transaction's exported snapshot."""
+    if not SNAPSHOT_ID.fullmatch(snapshot):
+        raise ValueError(f"not a snapshot id: {snapshot!r}")
+    connection.close_if_unusable_or_obsolete()  # as Django does between requests
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            cursor.execute(SEARCH_SETTINGS)
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    finally:
+        if not connection.settings_dict["CONN_MAX_AGE"]:  # not kept between requests
+            connection.close()
 
 
 def remove_orphans(using: str = "default") -> int:

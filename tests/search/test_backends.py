@@ -2,6 +2,7 @@
 totals and facet counts, whichever engine runs. And the PostgreSQL engine stays exact
 where a tsvector cannot: long documents, common words, long phrases."""
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core import checks
@@ -125,6 +126,71 @@ def test_both_engines_find_the_same_entries_totals_and_facets(both, params, view
         assert [tuple(x) for x in pg_page.facets[name]] == [tuple(x) for x in values], name
     if params.get("q") and whoosh_page.documents:
         assert pg_page.items, "a page of results"
+
+
+def _outside_the_test_transaction(search):
+    """`search()` run in another thread: its connection has no transaction open, so the
+    search takes a snapshot of its own and counts its facets with the helper. (The
+    package's corpus is committed: that connection sees it.)"""
+
+    def run():
+        try:
+            return search()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
+
+
+def _page_summary(page):
+    items = [(getattr(i, "accession", None), [(h.id, round(h.score, 9)) for h in i.hits])
+             if hasattr(i, "hits") else (i.id, round(i.score, 9)) for i in page.items]
+    return page.documents, page.filings, items, page.facets
+
+
+@pytest.mark.parametrize("view", ["filings", "documents"])
+def test_facets_counted_beside_the_page_equal_those_counted_with_it(both, settings, view,
+                                                                    monkeypatch):
+    settings.SEARCH_BACKEND = "postgres"
+    engine = backends.get()
+    used = []
+    run = postgres._helper.run
+    monkeypatch.setattr(postgres._helper, "run", lambda *a: used.append(a) or run(*a))
+    compared = 0
+    for params in QUERIES:
+        req = request(params)
+        parsed = parse(req.q)
+
+        def search(parsed=parsed, req=req):
+            return engine.search(parsed, req, sort=effective_sort(req, parsed), view=view,
+                                 page=1, per_page=5)
+
+        inline = search()  # in the test's transaction: one statement, as before
+        assert not used
+        beside = _outside_the_test_transaction(search)
+        assert len(used) == 1, params
+        used.clear()
+        assert _page_summary(beside) == _page_summary(inline), params
+        compared += bool(inline.facets.get("form"))
+    assert compared > 30
+    # While another search holds the helper, a search counts its facets itself.
+    assert postgres._helper.acquire()
+    try:
+        req = request({"q": "revenue"})
+        parsed = parse(req.q)
+        alone = _outside_the_test_transaction(lambda: engine.search(
+            parsed, req, sort="relevance", view=view, page=1, per_page=5))
+    finally:
+        postgres._helper.release()
+    assert not used
+    assert alone.facets["form"] and _page_summary(alone) == _page_summary(
+        engine.search(parsed, req, sort="relevance", view=view, page=1, per_page=5))
+    # Closed (as before the test database is dropped), it connects again when next used.
+    postgres.close_helper()
+    again = _outside_the_test_transaction(lambda: engine.search(
+        parsed, req, sort="relevance", view=view, page=1, per_page=5))
+    assert len(used) == 1 and _page_summary(again) == _page_summary(alone)
 
 
 def test_totals_of_the_corpus_queries_are_not_trivial(both):
