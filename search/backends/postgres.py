@@ -1102,9 +1102,14 @@ class _Helper:
     facets in its own statement, so a process holds at most one more connection."""
 
     def __init__(self):
+        self._reset()
+        # A process forked from this one (a web server's worker) starts its own: the
+        # thread is not copied, and the lock may have been held at the fork.
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self):
         self.lock = threading.Lock()
         self.pool = None
-        self.pid = None
 
     def acquire(self) -> bool:
         return self.lock.acquire(blocking=False)
@@ -1115,9 +1120,8 @@ class _Helper:
     def run(self, snapshot: str, sql: str, params: list) -> Future:
         """Start the statement in that snapshot; the future gives its one row. The
         helper is released when it is done."""
-        if self.pool is None or self.pid != os.getpid():  # none yet, or forked since
+        if self.pool is None:
             self.pool = ThreadPoolExecutor(1, thread_name_prefix="search-facets")
-            self.pid = os.getpid()
         future = self.pool.submit(_in_snapshot, snapshot, sql, params)
         future.add_done_callback(lambda _: self.release())
         return future
@@ -1125,7 +1129,7 @@ class _Helper:
     def close(self):
         """Close the helper's connection (its thread stays): before a database it may
         have used is dropped, as the test suite's is at its end."""
-        if self.pool is not None and self.pid == os.getpid():
+        if self.pool is not None:
             with self.lock:
                 # `connection` names the calling thread's: look it up in the helper's.
                 self.pool.submit(lambda: connection.close()).result()

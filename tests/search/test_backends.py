@@ -1,6 +1,7 @@
 """The engines agree: on the same data every search finds the same entries, with the same
 totals and facet counts, whichever engine runs. And the PostgreSQL engine stays exact
 where a tsvector cannot: long documents, common words, long phrases."""
+import os
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
@@ -191,6 +192,21 @@ def test_facets_counted_beside_the_page_equal_those_counted_with_it(both, settin
     again = _outside_the_test_transaction(lambda: engine.search(
         parsed, req, sort="relevance", view=view, page=1, per_page=5))
     assert len(used) == 1 and _page_summary(again) == _page_summary(alone)
+
+
+def test_a_forked_process_starts_its_own_facet_helper():
+    # A web server forks its workers: a child has no helper thread, and a lock held at
+    # the fork would otherwise stay held in the child for ever.
+    assert postgres._helper.acquire()
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: leave at once, touching nothing of the parent's
+            os._exit(0 if postgres._helper.pool is None and postgres._helper.acquire()
+                     else 1)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        postgres._helper.release()
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_totals_of_the_corpus_queries_are_not_trivial(both):
