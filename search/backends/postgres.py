@@ -34,8 +34,10 @@ Three tables, made by the `search` app's migrations (on PostgreSQL only):
   with which set of common words an entry was written (migration 0011).
 
 Reading: the query's AST and the filters become one SQL condition; ranking (BM25 over
-the `words` frequencies), totals, grouping by filing, facets and paging are one SQL
-statement; a page's fields a second. Snippets stay the product's own (`search.results`).
+the `words` frequencies), totals, grouping by filing and paging are one SQL statement,
+and the facets are counted meanwhile by a second statement on the process's helper
+connection, in the same snapshot (`_Helper`; in the first statement when the helper is
+busy); a page's fields are a third. Snippets stay the product's own (`search.results`).
 """
 from __future__ import annotations
 
