@@ -1095,13 +1095,14 @@ class _snapshot:
 
 class _Helper:
     """One thread of this process, with a database connection of its own, that counts a
-    search's facets while the search's connection ranks its page. Both take about as
-    long for a common word (its matches visited, then ranked and grouped on one side,
-    counted by facet value on the other), so on a server with a core to spare the
-    request takes about the longer of the two instead of their sum. The helper's
-    transaction imports the search's snapshot (`pg_export_snapshot`): totals, page and
-    facets still agree. One search at a time uses it: another, meanwhile, counts its
-    facets in its own statement, so a process holds at most one more connection."""
+    search's facets while the search's connection ranks its page. Each visits the
+    matches; then one ranks and groups them, the other counts their facet values (for
+    a common word at 50k documents, 62 ms of a 172 ms statement). On a server with a
+    core to spare, the request takes about the longer of the two, not their sum. The
+    helper's transaction imports the search's snapshot (`pg_export_snapshot`): totals,
+    page and facets still agree. One search at a time uses it: another, meanwhile,
+    counts its facets in its own statement, so a process holds at most one more
+    connection."""
 
     def __init__(self):
         self._reset()
