@@ -1069,9 +1069,18 @@ SEARCH_SETTINGS = ("SELECT set_config('jit', 'off', true), "
                    "set_config('enable_seqscan', 'off', true)")
 
 
+SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")  # as pg_export_snapshot() names
+
+
 class _snapshot:
     """One snapshot for all the statements of a search (totals, page and facets agree
-    with each other), unless the caller's transaction already gives one."""
+    with each other), unless the caller's transaction already gives one; or, given an
+    exported snapshot's id (`pg_export_snapshot()`), that other transaction's."""
+
+    def __init__(self, imported: str | None = None):
+        if imported is not None and not SNAPSHOT_ID.fullmatch(imported):
+            raise ValueError(f"not a snapshot id: {imported!r}")
+        self.imported = imported
 
     def __enter__(self):
         self.atomic = None
@@ -1083,6 +1092,10 @@ class _snapshot:
             self.atomic.__enter__()
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                if self.imported:  # before the transaction's first query
+                    cursor.execute(f"SET TRANSACTION SNAPSHOT '{self.imported}'")
+        elif self.imported:
+            raise RuntimeError("a snapshot is imported only into a transaction of its own")
         with connection.cursor() as cursor:
             cursor.execute(SEARCH_SETTINGS)
         return self
@@ -1144,20 +1157,14 @@ _helper = _Helper()
 def close_helper():
     """Close the facet helper's database connection, if it has one."""
     _helper.close()
-SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")  # as pg_export_snapshot() names
 
 
 def _in_snapshot(snapshot: str, sql: str, params: list):
     """In the helper's thread (`connection` is its own): one statement's row, read in
     another transaction's exported snapshot."""
-    if not SNAPSHOT_ID.fullmatch(snapshot):
-        raise ValueError(f"not a snapshot id: {snapshot!r}")
     connection.close_if_unusable_or_obsolete()  # as Django does between requests
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-            cursor.execute(SEARCH_SETTINGS)
+        with _snapshot(imported=snapshot), connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()
     finally:
