@@ -168,8 +168,8 @@ def run(req, with_facets=True) -> Results:
             found = backend.search(
                 parsed, req, sort=effective_sort(req, parsed), view=req.view, page=req.page,
                 per_page=req.per_page, facets=with_facets,
+                others=_other_values(req) if with_facets else None,
             )
-            other_values = _other_values(backend, parsed, req) if with_facets else {}
     except positions.TooBroad:
         results.messages.append(TOO_BROAD)
         results.seconds = time.perf_counter() - started
@@ -180,9 +180,7 @@ def run(req, with_facets=True) -> Results:
     if req.page > results.pages:
         raise PageNotFound(req.page, results.pages)
     if with_facets:
-        counts = dict(found.facets)
-        counts.update(other_values)
-        results.facets = facets(counts)
+        results.facets = facets(found.facets)
     results.items = found.items
     attach_snippets(results.items, parsed)
     if results.total < 5 and parsed.has_words:
@@ -228,19 +226,13 @@ FACET_NAMES = FACETS
 FACET_PARAMS = {"company": "cik"}
 
 
-def _other_values(backend, parsed: ParsedQuery, req) -> dict[str, list[tuple[str, int]]]:
+def _other_values(req) -> dict:
     """A facet whose filter is in force counts its values as if that filter were not:
     the values beside the chosen ones can then be added (OR within a facet, AND across
     facets), and each count is what that value alone, with every other filter, finds.
-    One count per such facet (without the results' page)."""
-    counts = {}
-    for name in FACET_NAMES:
-        param = FACET_PARAMS.get(name, name)
-        if not req.applied.get(param):
-            continue
-        found = backend.facet_counts(parsed, req.without(param), view=req.view, names=(name,))
-        counts[name] = found.get(name, [])
-    return counts
+    {facet: the filters it counts under}, for the engine (`search(others=...)`)."""
+    return {name: req.without(FACET_PARAMS.get(name, name)) for name in FACET_NAMES
+            if req.applied.get(FACET_PARAMS.get(name, name))}
 
 
 def facets(counts: dict[str, list[tuple[str, int]]]) -> list[Facet]:

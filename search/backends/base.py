@@ -18,7 +18,7 @@ labels, suggestions) on top, the same way for every engine.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -114,13 +114,16 @@ class SearchBackend:
     # --- Read side -------------------------------------------------------------------------
 
     def search(self, parsed: ParsedQuery, filters: SearchRequest, *, sort: str, view: str,
-               page: int, per_page: int,
-               facets: bool | Collection[str] = True) -> ResultPage:
+               page: int, per_page: int, facets: bool | Collection[str] = True,
+               others: Mapping[str, SearchRequest] | None = None) -> ResultPage:
         """One page of the entries matching `parsed` and `filters`, ordered by `sort`
         (relevance: best first; newest/oldest: by filing date, then accession, then
         sequence; ingested: by ingest time, latest first, then as newest), as documents
         or as filings (`view`); exact totals, and the facets when asked (True: all of
-        FACETS; or just the named ones). A filing ranks where its best document ranks."""
+        FACETS; or just the named ones). A filing ranks where its best document ranks.
+        `others`, {facet: filters}: each of those facets counted under its own filters
+        instead (a filtered facet's other values, `SearchRequest.without`), alone as
+        `facet_counts` counts it, and as of the same moment as the page."""
         raise NotImplementedError
 
     def facet_counts(self, parsed: ParsedQuery, filters: SearchRequest, *, view: str,

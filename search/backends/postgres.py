@@ -902,7 +902,8 @@ class PostgresBackend(SearchBackend):
             params + condition_params,
         )
 
-    def search(self, parsed, filters, *, sort, view, page, per_page, facets=True):
+    def search(self, parsed, filters, *, sort, view, page, per_page, facets=True,
+               others=None):
         messages: list[str] = []
         grouped = view == "filings"
         names = facet_names(facets)
@@ -922,12 +923,17 @@ class PostgresBackend(SearchBackend):
                 counted, names = names, []
             try:
                 found = self._ranked_page(cursor, sql, sort, grouped, names, page, per_page)
+                # The other values of filtered facets: here, in the same snapshot, while
+                # the helper counts the search's own.
+                other_counts = {name: self._facets(cursor, parsed, other, [name], grouped)
+                                .get(name, []) for name, other in (others or {}).items()}
             except BaseException:
                 if beside:  # the snapshot must outlive the helper's use of it
                     wait([counting])
                 raise
             if beside:
                 found.facets = _facet_values(counted, counting.result())
+            found.facets.update(other_counts)
             found.messages = messages
         return found
 
@@ -1009,10 +1015,12 @@ class PostgresBackend(SearchBackend):
         if not names:
             return {}
         with _snapshot(), connection.cursor() as cursor:
-            sql = _Translation(cursor, parsed, filters, [])
-            cursor.execute(*self._facet_statement(sql, names, view == "filings"))
-            row = cursor.fetchone()
-        return _facet_values(names, row)
+            return self._facets(cursor, parsed, filters, names, view == "filings")
+
+    def _facets(self, cursor, parsed, filters, names, grouped):
+        sql = _Translation(cursor, parsed, filters, [])
+        cursor.execute(*self._facet_statement(sql, names, grouped))
+        return _facet_values(names, cursor.fetchone())
 
     def iter_results(self, parsed, filters, *, sort, view, batch=500):
         order = _ORDER[sort]

@@ -703,7 +703,8 @@ class WhooshBackend(SearchBackend):
         ranked, scores = _ranked(s, cols, query, sort)
         return s, cols, ranked, scores
 
-    def search(self, parsed, filters, *, sort, view, page, per_page, facets=True):
+    def search(self, parsed, filters, *, sort, view, page, per_page, facets=True,
+               others=None):
         messages = []
         s, cols, ranked, scores = self._run(parsed, filters, sort, messages)
         # A filing's rank is its best document's: its first appearance in `ranked`.
@@ -720,6 +721,9 @@ class WhooshBackend(SearchBackend):
         if grouped:
             chunk = _groups(ranked, acc, chunk)
         found.items = _materialize(s, chunk, scores)
+        for name, other in (others or {}).items():
+            found.facets[name] = self.facet_counts(parsed, other, view=view,
+                                                   names=(name,)).get(name, [])
         return found
 
     def facet_counts(self, parsed, filters, *, view, names):

@@ -17,7 +17,7 @@ from search.backends import postgres
 from search.filters import SearchRequest
 from search.index import GRAM_SEPARATOR, common_grams
 from search.query import highlight_pattern, parse
-from search.results import effective_sort
+from search.results import _other_values, effective_sort
 from tests.conftest import corpus_file
 from tests.search.conftest import each_backend
 
@@ -192,6 +192,45 @@ def test_facets_counted_beside_the_page_equal_those_counted_with_it(both, settin
     again = _outside_the_test_transaction(lambda: engine.search(
         parsed, req, sort="relevance", view=view, page=1, per_page=5))
     assert len(used) == 1 and _page_summary(again) == _page_summary(alone)
+
+
+FILTERED = [{"q": "revenue", "form": "10-K"}, {"form": ["8-K", "10-Q"]},
+            {"q": "net sales", "form": "10-Q", "year": "1997"}]
+
+
+@pytest.mark.parametrize("view", ["filings", "documents"])
+def test_a_filtered_facets_other_values_are_counted_within_the_search(both, settings, view):
+    """`search(others=...)` counts each filtered facet without its own filter, as
+    `facet_counts` does alone; every other facet is the search's own. On PostgreSQL
+    also beside the helper, in the search's snapshot (outside the test transaction)."""
+    counted = 0
+    for name, engine in each_backend():
+        for params in FILTERED:
+            req = request(params)
+            parsed = parse(req.q)
+            others = _other_values(req)
+            assert others, params
+
+            def search(engine=engine, req=req, parsed=parsed, others=others):
+                return engine.search(parsed, req, sort=effective_sort(req, parsed), view=view,
+                                     page=1, per_page=5, others=others)
+
+            plain = engine.search(parsed, req, sort=effective_sort(req, parsed), view=view,
+                                  page=1, per_page=5)
+            runs = [search()]
+            if name == "postgres":
+                runs.append(_outside_the_test_transaction(search))
+            for found in runs:
+                for facet, values in found.facets.items():
+                    if facet in others:
+                        alone = engine.facet_counts(parsed, others[facet], view=view,
+                                                    names=(facet,))[facet]
+                        assert values == alone, (name, params, facet)
+                        counted += values != plain.facets[facet]  # not merely the same
+                    else:
+                        assert values == plain.facets[facet], (name, params, facet)
+                assert _page_summary(found)[:3] == _page_summary(plain)[:3]
+    assert counted >= 2 * (len(FILTERED) - 1)
 
 
 def test_a_forked_process_starts_its_own_facet_helper():
