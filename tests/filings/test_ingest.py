@@ -36,7 +36,7 @@ def test_every_corpus_file_is_ingested_or_rejected_by_name_and_a_second_run_pars
     ingest_paths, monkeypatch
 ):
     # One test for both runs: ingesting the whole corpus is this suite's longest step
-    # (40-65 s a pass in CI), and the second run needs the first's rows anyway.
+    # (40-75 s each time, a CI pass), and the second run needs the first's rows anyway.
     rows = manifest_rows()
     if not rows:
         pytest.skip("the shared corpus is absent")
