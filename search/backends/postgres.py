@@ -301,17 +301,26 @@ def _tf(rank: str) -> str:
 class _Translation:
     """One search's SQL: the condition on `search_entry e`, and its BM25 score."""
 
-    def __init__(self, cursor, parsed: ParsedQuery, filters, messages: list[str]):
+    def __init__(self, cursor, parsed: ParsedQuery, filters, messages: list[str],
+                 like: _Translation | None = None):
         self.cursor = cursor
         self.parsed = parsed
         self.filters = filters
         self.messages = messages
-        # Entries whose `words` vector did not fit: their words are tested in the chunks.
-        # Whether the chunks have a RUM index (migration 0010) to find phrases with. And
-        # whether every entry's body chunks hold this version's common grams.
-        cursor.execute("SELECT EXISTS (SELECT 1 FROM search_entry WHERE NOT complete), "
-                       f"{RUM_READY}, {GRAMS_READY}")
-        self.incomplete, self.rum, self.grams = cursor.fetchone()
+        if like is not None:
+            # The same query under other filters, in the same snapshot: what does not
+            # depend on the filters is read once (a phrase's RUM lookup: up to 200 ms).
+            self.incomplete, self.rum, self.grams = like.incomplete, like.rum, like.grams
+            self.found = like.found
+        else:
+            # Entries whose `words` vector did not fit: their words are tested in the
+            # chunks. Whether the chunks have a RUM index (migration 0010) to find
+            # phrases with. And whether every entry's body chunks hold this version's
+            # common grams.
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM search_entry WHERE NOT complete), "
+                           f"{RUM_READY}, {GRAMS_READY}")
+            self.incomplete, self.rum, self.grams = cursor.fetchone()
+            self.found: dict[tuple[str, str], set[int]] = {}  # RUM lookups, by tsquery
         self.filter = self._filters()
         self.condition = _all([self.filter, self._query()], " AND ", "TRUE")
 
@@ -394,9 +403,11 @@ class _Translation:
             # positions), read once: a chunk that holds it decides it, whatever the
             # entry's span. A list of ids, not a subquery: PostgreSQL then knows how many
             # and reads only those entries.
-            self.cursor.execute("SELECT DISTINCT c.entry_id FROM search_chunk c WHERE "
-                                "c.field = %s AND c.words @@ %s::tsquery", [field, query])
-            found = {row[0] for row in self.cursor.fetchall()}.union(confirmed)
+            if (field, query) not in self.found:
+                self.cursor.execute("SELECT DISTINCT c.entry_id FROM search_chunk c WHERE "
+                                    "c.field = %s AND c.words @@ %s::tsquery", [field, query])
+                self.found[field, query] = {row[0] for row in self.cursor.fetchall()}
+            found = self.found[field, query].union(confirmed)
             return "e.id = ANY(%s::bigint[])", [sorted(found)]
         parts = []
         if query is not None:
@@ -925,8 +936,10 @@ class PostgresBackend(SearchBackend):
                 found = self._ranked_page(cursor, sql, sort, grouped, names, page, per_page)
                 # The other values of filtered facets: here, in the same snapshot, while
                 # the helper counts the search's own.
-                other_counts = {name: self._facets(cursor, parsed, other, [name], grouped)
-                                .get(name, []) for name, other in (others or {}).items()}
+                other_counts = {}
+                for name, other in (others or {}).items():
+                    loosened = _Translation(cursor, parsed, other, [], like=sql)
+                    other_counts[name] = self._facets(loosened, [name], grouped).get(name, [])
             except BaseException:
                 if beside:  # the snapshot must outlive the helper's use of it
                     wait([counting])
@@ -1015,12 +1028,12 @@ class PostgresBackend(SearchBackend):
         if not names:
             return {}
         with _snapshot(), connection.cursor() as cursor:
-            return self._facets(cursor, parsed, filters, names, view == "filings")
+            return self._facets(_Translation(cursor, parsed, filters, []), names,
+                                view == "filings")
 
-    def _facets(self, cursor, parsed, filters, names, grouped):
-        sql = _Translation(cursor, parsed, filters, [])
-        cursor.execute(*self._facet_statement(sql, names, grouped))
-        return _facet_values(names, cursor.fetchone())
+    def _facets(self, sql: _Translation, names, grouped):
+        sql.cursor.execute(*self._facet_statement(sql, names, grouped))
+        return _facet_values(names, sql.cursor.fetchone())
 
     def iter_results(self, parsed, filters, *, sort, view, batch=500):
         order = _ORDER[sort]
