@@ -3,6 +3,7 @@ totals and facet counts, whichever engine runs. And the PostgreSQL engine stays 
 where a tsvector cannot: long documents, common words, long phrases."""
 import os
 import zlib
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -760,3 +761,94 @@ def test_an_entrys_facets_array_holds_its_facet_columns_values(on_postgres, inge
         assert sorted(facets) == sorted(expected)
         assert any(v.startswith("form:") for v in facets)
         assert any(v.startswith("company:") for v in facets)
+
+
+TIERED = [{"q": "revenue"}, {"q": "net sales"}, {"q": "stock"}, {"q": "apple"},
+          {"q": "revenue macintosh OR shareholder"}, {"q": "company"},
+          {"q": '"results of operations"'}, {"q": "macint* sales"},
+          {"q": "revenue", "form": "10-Q"}, {"q": "the"}]
+
+
+@pytest.mark.parametrize("view", ["filings", "documents"])
+def test_pages_ranked_by_tiers_are_those_ranked_from_every_match(both, settings, view,
+                                                                 monkeypatch):
+    """A page settled among the entries that hold a word often (`_tiered_page`) is the
+    page ranked from every match: the same results, scores, order, counts and facets."""
+    settings.SEARCH_BACKEND = "postgres"
+    engine = backends.get()
+    settled = []
+    tiered = engine._tiered_page
+
+    def recorded(*args):
+        found = tiered(*args)
+        settled.append(found is not None)
+        return found
+
+    monkeypatch.setattr(engine, "_tiered_page", recorded)
+    # The corpus is small: its common words are in most entries, which would leave them
+    # out of the tiers.
+    monkeypatch.setattr(postgres, "BROAD", 1.0)
+    compared = 0
+    for params in TIERED:
+        req = request(params)
+        parsed = parse(req.q)
+        for per_page in (1, 4):
+            for page in (1, 3):
+                def search(parsed=parsed, req=req, page=page, per_page=per_page):
+                    found = engine.search(parsed, req, sort="relevance", view=view,
+                                          page=page, per_page=per_page)
+                    return _page_summary(found), [getattr(i, "count", 1) for i in found.items]
+
+                settled.clear()
+                by_tiers = search()
+                monkeypatch.setattr(postgres, "TIERED", False)
+                try:
+                    assert search() == by_tiers, (params, page, per_page)
+                finally:
+                    monkeypatch.setattr(postgres, "TIERED", True)
+                compared += any(settled)
+    assert compared >= 15
+
+
+def test_the_tiers_list_each_word_held_twice_or_more_by_its_density(on_postgres, ingest_paths):
+    # Migration 0014's index: `word^j` for the least j with min(tf, TF_CAP) * 2^j >= the
+    # entry's length, j <= 10; a word held once is left out.
+    ingest_paths(corpus_file(SMALL_8K))
+    postgres.PostgresBackend().update_filings(["0000320193-99-000010"])
+    from search.index import entries_for
+
+    (entry, *_) = [e for e in entries_for(["0000320193-99-000010"]) if e["body"]]
+    tokens = postgres.analyse(entry["body"])
+    expected = set()
+    for word, tf in Counter(tokens).items():
+        held = min(tf, postgres.TF_CAP)
+        tier = next((j for j in range(11) if held * 2**j >= len(tokens)), None)
+        if held >= 2 and tier is not None:
+            expected.add(f"{word}^{tier}")
+    assert len(expected) > 20
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tsvector_to_array(search_tiers(words, length)) FROM "
+                       "search_entry WHERE accession = %s AND sequence = %s",
+                       [entry["accession"], entry["sequence"]])
+        assert set(cursor.fetchone()[0]) == expected
+
+
+def test_without_the_tiers_index_every_match_is_ranked(both, settings, monkeypatch):
+    settings.SEARCH_BACKEND = "postgres"
+    monkeypatch.setattr(postgres, "BROAD", 1.0)
+    engine = backends.get()
+    req = request({"q": "revenue"})
+
+    def search():
+        return _page_summary(engine.search(parse(req.q), req, sort="relevance",
+                                           view="filings", page=1, per_page=1))
+
+    settled = []
+    tiered = engine._tiered_page
+    monkeypatch.setattr(engine, "_tiered_page",
+                        lambda *a: settled.append(tiered(*a)) or settled[-1])
+    ranked = search()
+    assert settled[-1] is not None
+    with connection.cursor() as cursor:  # undone with the test's transaction
+        cursor.execute(f"DROP INDEX {postgres.TIERS_INDEX}")
+    assert search() == ranked and settled[-1] is None
