@@ -921,7 +921,8 @@ class PostgresBackend(SearchBackend):
                 # Fold the new entries into the GIN indexes now rather than leave a long
                 # pending list to every search, and give the planner the new figures.
                 for name in ("search_entry_words", "search_entry_company",
-                             "search_entry_cik", "search_entry_section_words"):
+                             "search_entry_cik", "search_entry_section_words",
+                             TIERS_INDEX):
                     cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [name])
                 cursor.execute("ANALYZE search_entry")
                 cursor.execute("ANALYZE search_tf")
