@@ -34,7 +34,9 @@ Three tables, made by the `search` app's migrations (on PostgreSQL only):
   with which set of common words an entry was written (migration 0011).
 
 Reading: the query's AST and the filters become one SQL condition; ranking (BM25 over
-the `words` frequencies), totals, grouping by filing and paging are one SQL statement,
+the `words` frequencies), totals, grouping by filing and paging are one SQL statement
+(or, for a first page by relevance, a few that score only the entries where a searched
+word is dense, when those settle it: `_tiered_page`),
 and the facets are counted meanwhile by a second statement on the process's helper
 connection, in the same snapshot (`_Helper`; in the first statement when the helper is
 busy); a page's fields are a third. Snippets stay the product's own (`search.results`).
@@ -1014,7 +1016,7 @@ class PostgresBackend(SearchBackend):
     def _ranked_page(self, cursor, sql, sort, grouped, names, page,
                      per_page) -> ResultPage:
         """The totals, one page and the named facets, in one statement; or, ranked by
-        relevance where tiers settle the page (`_tiered_page`), in three."""
+        relevance where tiers settle the page (`_tiered_page`), in a few."""
         if sort == "relevance" and TIERED:
             found = self._tiered_page(cursor, sql, grouped, page, per_page)
             if found is not None:
@@ -1072,13 +1074,13 @@ class PostgresBackend(SearchBackend):
         return found
 
     def _tiered_page(self, cursor, sql, grouped, page, per_page) -> ResultPage | None:
-        """The page ranked from the entries that hold a scored word often (`search_tiers`,
-        migration 0014), highest tier first, when that settles it: when the page is full
-        and its last result scores above every other match's highest possible score
+        """The page ranked from the entries where a scored word is dense (`search_tiers`,
+        migration 0014), the densest level first, when that settles it: when the page is
+        full and its last result scores above every other match's highest possible score
         (`_Translation.tier`), no other match can rank on or before it. Then a filing on
         the page is ranked by its best document (one of those entries), and its documents
-        are ranked again among all its matches. None when no tier settles the page: the
-        caller ranks every match.
+        are ranked again among all its matches; the totals are counted apart. None when
+        no level settles the page: the caller ranks every match.
 
         At 50k documents, `revenue`'s first page (20 filings) is settled among the 740
         of its 13,690 matching entries where it is densest (level 8): 6 ms, where
