@@ -772,7 +772,7 @@ TIERED = [{"q": "revenue"}, {"q": "net sales"}, {"q": "stock"}, {"q": "apple"},
 @pytest.mark.parametrize("view", ["filings", "documents"])
 def test_pages_ranked_by_tiers_are_those_ranked_from_every_match(both, settings, view,
                                                                  monkeypatch):
-    """A page settled among the entries that hold a word often (`_tiered_page`) is the
+    """A page settled among the entries where a word is dense (`_tiered_page`) is the
     page ranked from every match: the same results, scores, order, counts and facets."""
     settings.SEARCH_BACKEND = "postgres"
     engine = backends.get()
@@ -831,6 +831,12 @@ def test_the_tiers_list_each_word_held_twice_or_more_by_its_density(on_postgres,
                        "search_entry WHERE accession = %s AND sequence = %s",
                        [entry["accession"], entry["sequence"]])
         assert set(cursor.fetchone()[0]) == expected
+        # Exact at powers of two, where a float8 logarithm may overshoot: 2 of 8 words is
+        # 2^-2 and 4 of 8 is 2^-1; 2 of 2,048 is 2^-10, and 2 of 2,049 below every tier.
+        cursor.execute("SELECT tsvector_to_array(search_tiers(%s::tsvector, n)) FROM "
+                       "(VALUES (8), (2048), (2049)) v(n) ORDER BY n", ["a:1,2 b:1,2,3,4"])
+        assert [sorted(row[0]) for row in cursor.fetchall()] == [
+            ["a^2", "b^1"], ["a^10", "b^9"], ["b^10"]]
 
 
 def test_without_the_tiers_index_every_match_is_ranked(both, settings, monkeypatch):
