@@ -588,7 +588,7 @@ class _Translation:
         return (", " + ", ".join(columns), params), " + ".join(score)
 
     def tier(self, level: int) -> tuple[str, float] | None:
-        """For ranking by tiers (`PostgresBackend._tiered_page`, after `score`): (a
+        """For ranking by tiers (`PostgresBackend._tiered_page`): (a
         tsquery of `search_tiers` that finds the entries where some scored word's
         density, its frequency (capped) over the entry's length, is at least 2^-level;
         the highest score any other matching entry can have). None when no word can
@@ -600,6 +600,7 @@ class _Translation:
         D = 2^-level and with t <= TF_CAP it is below (k1 + 1) / (1 + k1(1 - b)/TF_CAP +
         k1 b / (A D)); a word held once is not in the tiers, and scores at most
         (k1 + 1) / (1 + k1(1 - b) + k1 b / A)."""
+        self.score()  # the words' weights
         if not (self.weights and self.tiered):
             return None
         total, average = self.collection
@@ -744,6 +745,27 @@ _FIELDS = (
     "array_to_string(e.state_loc, ' '), array_to_string(e.item, ' '), e.file_number, "
     "e.ingested"
 )
+
+
+def _documents(cursor, items) -> list[Hit]:
+    """A documents view's page from its (entry id, score) rows, in order."""
+    scores = dict(items)
+    hits = _hits(cursor, list(scores), scores)
+    return [hits[i] for i in scores if i in hits]
+
+
+def _groups(cursor, items) -> list[Group]:
+    """A filings view's page from its (accession, entry id, score, the filing's count of
+    matches) rows, in order: each filing's best documents together, best first. A
+    filing whose documents are gone since (re-ingested or deleted) is left out."""
+    scores = {entry_id: score for _, entry_id, score, _ in items}
+    hits = _hits(cursor, list(scores), scores)
+    groups: dict[str, Group] = {}
+    for accession, entry_id, _, count in items:
+        group = groups.setdefault(accession, Group(accession, [], count))
+        if entry_id in hits:
+            group.hits.append(hits[entry_id])
+    return [g for g in groups.values() if g.hits]
 
 
 def _hits(cursor, ids: list[int], scores: dict[int, float]) -> dict[int, Hit]:
@@ -1058,19 +1080,7 @@ class PostgresBackend(SearchBackend):
         documents, filings, items = row[0], row[1], _json(row[2])
         found = ResultPage(documents=documents, filings=filings)
         found.facets = _facet_values(names, row[3:])
-        if grouped:
-            scores = {entry_id: score for _, entry_id, score, _ in items}
-            hits = _hits(cursor, list(scores), scores)
-            groups: dict[str, Group] = {}
-            for accession, entry_id, _, count in items:
-                group = groups.setdefault(accession, Group(accession, [], count))
-                if entry_id in hits:
-                    group.hits.append(hits[entry_id])
-            found.items = [g for g in groups.values() if g.hits]
-        else:
-            scores = {entry_id: score for entry_id, score in items}
-            hits = _hits(cursor, list(scores), scores)
-            found.items = [hits[i] for i in scores if i in hits]
+        found.items = _groups(cursor, items) if grouped else _documents(cursor, items)
         return found
 
     def _tiered_page(self, cursor, sql, grouped, page, per_page) -> ResultPage | None:
@@ -1091,7 +1101,9 @@ class PostgresBackend(SearchBackend):
             # proximity's matches are already those the RUM index found, and narrowing
             # them by their words' tiers cost more statements than it saved.
             return None
-        sql.score()  # the words' weights, which the tiers' bounds read
+        order = _ORDER["relevance"]
+        # A filing's leader and its rank, as ranking every match reads them.
+        leaders = f"({_by_filing('relevance')}) r WHERE k = 1" if grouped else "m"
         for level in TIERS:
             tier = sql.tier(level)
             if tier is None:
@@ -1099,10 +1111,8 @@ class PostgresBackend(SearchBackend):
             query, bound = tier
             matches, params = self._matches(
                 sql, "relevance", [], ("search_tiers(e.words, e.length) @@ %s::tsquery", [query]))
-            leaders = ("(SELECT DISTINCT ON (accession) id, accession, score FROM m "
-                       "ORDER BY accession, score DESC, id) l" if grouped else "m")
             cursor.execute(f"WITH m AS MATERIALIZED ({matches}) SELECT id, accession, score "
-                           f"FROM {leaders} ORDER BY score DESC, id LIMIT %s OFFSET %s",
+                           f"FROM {leaders} ORDER BY {order} LIMIT %s OFFSET %s",
                            params + [per_page, offset])
             rows = cursor.fetchall()
             if len(rows) == per_page and rows[-1][2] > bound:
@@ -1114,30 +1124,18 @@ class PostgresBackend(SearchBackend):
                        f"WHERE {condition}", params)
         found = ResultPage(*cursor.fetchone())
         if not grouped:
-            scores = {entry_id: score for entry_id, _, score in rows}
-            hits = _hits(cursor, list(scores), scores)
-            found.items = [hits[i] for i in scores if i in hits]
+            found.items = _documents(cursor, [(entry_id, score) for entry_id, _, score in rows])
             return found
-        # The page's filings: each with its best documents among all its matches, and
-        # its count of them.
+        # The page's filings, in the page's order: each with its best documents among all
+        # its matches, and its count of them.
         accessions = [accession for _, accession, _ in rows]
         matches, params = self._matches(sql, "relevance", [],
                                         ("e.accession = ANY(%s::text[])", [accessions]))
         cursor.execute(f"WITH m AS MATERIALIZED ({matches}) SELECT accession, id, score, n "
                        f"FROM ({_by_filing('relevance')}) r WHERE k <= {SNIPPETS_PER_FILING} "
-                       "ORDER BY accession, k", params)
-        best: dict[str, list[tuple[int, float, int]]] = {}
-        for accession, entry_id, score, count in cursor.fetchall():
-            best.setdefault(accession, []).append((entry_id, score, count))
-        scores = {entry_id: score for ranked in best.values() for entry_id, score, _ in ranked}
-        hits = _hits(cursor, list(scores), scores)
-        found.items = []
-        for accession in accessions:
-            ranked = best.get(accession, [])
-            group = Group(accession, [hits[i] for i, _, _ in ranked if i in hits],
-                          ranked[0][2] if ranked else 0)
-            if group.hits:
-                found.items.append(group)
+                       "ORDER BY array_position(%s::text[], accession::text), k",
+                       params + [accessions])
+        found.items = _groups(cursor, cursor.fetchall())
         return found
 
     def _facet_statement(self, sql: _Translation, names, grouped) -> Part:
