@@ -763,6 +763,20 @@ def test_an_entrys_facets_array_holds_its_facet_columns_values(on_postgres, inge
         assert any(v.startswith("company:") for v in facets)
 
 
+def _record_tiered(engine, monkeypatch) -> list:
+    """What each call of the engine's `_tiered_page` returned (None: not settled), in a
+    list that the caller may clear."""
+    returned = []
+    tiered = engine._tiered_page
+
+    def recorded(*args):
+        returned.append(tiered(*args))
+        return returned[-1]
+
+    monkeypatch.setattr(engine, "_tiered_page", recorded)
+    return returned
+
+
 TIERED = [{"q": "revenue"}, {"q": "net sales"}, {"q": "stock"}, {"q": "apple"},
           {"q": "revenue macintosh OR shareholder"}, {"q": "company"},
           {"q": "macint* sales"}, {"q": "revenue", "form": "10-Q"}, {"q": "the"}]
@@ -786,15 +800,7 @@ def test_pages_ranked_by_tiers_are_those_ranked_from_every_match(both, settings,
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {postgres.RUM_READY}")
         (found_by_rum,) = cursor.fetchone()
-    settled = []
-    tiered = engine._tiered_page
-
-    def recorded(*args):
-        found = tiered(*args)
-        settled.append(found is not None)
-        return found
-
-    monkeypatch.setattr(engine, "_tiered_page", recorded)
+    settled = _record_tiered(engine, monkeypatch)
     # The corpus is small: its common words are in most entries, which would leave them
     # out of the tiers.
     monkeypatch.setattr(postgres, "BROAD", 1.0)
@@ -816,7 +822,7 @@ def test_pages_ranked_by_tiers_are_those_ranked_from_every_match(both, settings,
                     assert search() == by_tiers, (params, page, per_page)
                 finally:
                     monkeypatch.setattr(postgres, "TIERED", True)
-                compared[params in POSITIONAL] += any(settled)
+                compared[params in POSITIONAL] += any(r is not None for r in settled)
     assert compared[False] >= 15
     # With RUM, a phrase's or a proximity's matches are those the index found: ranking
     # them by tiers cost more than it saved (docs/scaling.md). Without, tiers rank them.
@@ -862,10 +868,7 @@ def test_without_the_tiers_index_every_match_is_ranked(both, settings, monkeypat
         return _page_summary(engine.search(parse(req.q), req, sort="relevance",
                                            view="filings", page=1, per_page=1))
 
-    settled = []
-    tiered = engine._tiered_page
-    monkeypatch.setattr(engine, "_tiered_page",
-                        lambda *a: settled.append(tiered(*a)) or settled[-1])
+    settled = _record_tiered(engine, monkeypatch)
     ranked = search()
     assert settled[-1] is not None
     with connection.cursor() as cursor:  # undone with the test's transaction
