@@ -22,7 +22,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query import spans
 from whoosh.scoring import BM25F, bm25
 
-from search.backends.whoosh_positions import position_list
+from search.backends.whoosh_positions import pairs_at, pairs_near, position_list
 from search.index import phrase_cover
 from search.positions import pair_near as _pair_near
 from search.positions import spans_near as _spans_near
@@ -359,8 +359,11 @@ class _Segment:
         def test(values):
             return _spans_near([position_list(v) for v in values], slop, ordered, mindist)
 
-        return self.positional(fieldnames.pop(), [t.text for t in q.qs], test,
-                               (_near_pair, slop, ordered, mindist))
+        words = [t.text for t in q.qs]
+        # A word near itself ("stock stock"~5) is tested by `spans_near`, one document
+        # at a time: the arrays of `_pairs_held` compare two different words.
+        pair = (_near_pair, slop, ordered, mindist) if len(set(words)) == len(words) else None
+        return self.positional(fieldnames.pop(), words, test, pair)
 
     def positional(self, fieldname, words, test, pair=None):
         """Documents holding every word where `test(encoded positions of each word)`
@@ -479,14 +482,20 @@ def _at_offsets(values: list[bytes], offsets) -> bool:
 
 def _pairs_held(docs: list[int], where: list[dict], test, *arguments) -> list[int]:
     """The docs for which test(first word's encoded positions, second's, *arguments)
-    holds, called through `map`: a two-word phrase or proximity tests thousands of
-    candidates, and a Python loop building each one's list of values cost about a fifth
-    of the matching (`"stock option"~5` at 50k documents, 14,615 candidates: 213-222 →
-    164-170 ms, paired runs)."""
-    first, second = where
-    held = map(test, map(first.__getitem__, docs), map(second.__getitem__, docs),
-               *map(repeat, arguments))
-    return list(compress(docs, held))
+    holds. A phrase's pair (`_pair_at`) and a proximity's (`_near_pair`, of two
+    different words: `near`) with mindist 1 are decided for every doc at once, in arrays
+    (`whoosh_positions.pairs_at`, `pairs_near`); anything else, or an older index's
+    positions, one doc at a time through `map`."""
+    first, second = (list(map(w.__getitem__, docs)) for w in where)
+    held = None
+    if test is _pair_at:
+        held = pairs_at(first, second, *arguments)
+    elif test is _near_pair and arguments[2] <= 1:
+        slop, ordered, _ = arguments
+        held = pairs_near(first, second, slop, ordered)
+    if held is not None:
+        return list(map(docs.__getitem__, held))
+    return list(compress(docs, map(test, first, second, *map(repeat, arguments))))
 
 
 def _near_pair(first: bytes, second: bytes, slop: int, ordered: bool, mindist: int) -> bool:

@@ -1,6 +1,7 @@
 """How the Whoosh index keeps a posting's word positions: `PackedPositions`, the positions
 themselves as an array of unsigned ints, and `position_list`, which reads them back (and
-reads an older index's pickled deltas too).
+reads an older index's pickled deltas too); `pairs_at` and `pairs_near` read two words'
+positions in many documents at once.
 
 Whoosh's own `Positions` format pickles the list of deltas between positions. Reading
 them back is an unpickling and a running sum in Python per posting, and a phrase or a
@@ -26,9 +27,11 @@ from __future__ import annotations
 
 import sys
 from array import array
-from itertools import accumulate
+from itertools import accumulate, compress
+from operator import itemgetter
 from pickle import dumps, loads
 
+import numpy as np
 from whoosh import formats
 from whoosh.codec import whoosh3
 from whoosh.system import _INT_SIZE, pack_uint
@@ -65,6 +68,93 @@ def position_list(value: bytes):
     if _SWAP:
         positions.byteswap()
     return positions
+
+
+# --- Two words' positions in many documents at once ----------------------------------------
+#
+# A phrase of two tokens and a proximity of two words test thousands of candidate
+# documents. Tested one document at a time, each costs a Python loop over its positions;
+# here every candidate's positions become one array of keys, (candidate's index << _DOC)
+# + (position << 1) + which word (0 or 1), both words' keys are sorted together (runs
+# already in order: merging them is linear), and the test reads neighbouring keys.
+
+_DOC = 34  # above a position (< 2^32), doubled, and its word's bit
+_CODE = itemgetter(slice(_INT_SIZE, _INT_SIZE + 1))
+_PAYLOAD = itemgetter(slice(_INT_SIZE + 1, None))
+_PACKED = ((ord("H"), np.dtype("<u2")), (ord("I"), np.dtype("<u4")))
+# Encoded bytes read at once: a batch's arrays take about 25 bytes per byte read, so a
+# common word's postings never hold more than about 50 MB.
+PAIR_BATCH_BYTES = 2_000_000
+
+
+def pairs_at(first: list[bytes], second: list[bytes], shift: int) -> list[int] | None:
+    """The indexes i where some position of first[i] plus `shift` is one of
+    second[i]'s (each a posting's encoded positions), ascending; None when some value
+    is not `PackedPositions`' (an older index: test those one by one)."""
+    return _pairs(first, second, shift, None, False)
+
+
+def pairs_near(first: list[bytes], second: list[bytes], slop: int,
+               ordered: bool) -> list[int] | None:
+    """The indexes i where a position of first[i] and one of second[i] are at most
+    `slop` apart (and the first's before the second's when `ordered`): `pair_near`
+    with mindist 1, of two *different* words (whose positions never coincide: the test
+    reads only neighbouring keys, and a word near itself needs the pairs between). None
+    as in `pairs_at`."""
+    return _pairs(first, second, 0, slop, ordered)
+
+
+def _pairs(first, second, shift, slop, ordered) -> list[int] | None:
+    sizes = np.fromiter(map(len, first), np.int64, len(first))
+    sizes += np.fromiter(map(len, second), np.int64, len(second))
+    ends = np.cumsum(sizes)
+    held, start = [], 0
+    while start < len(first):
+        # At least one document, and as many more as the batch's bytes allow.
+        done = ends[start - 1] if start else 0
+        end = max(start + 1, int(np.searchsorted(ends, done + PAIR_BATCH_BYTES, "right")))
+        keys = [*_keys(first[start:end], 0, shift), *_keys(second[start:end], 1, 0)]
+        if any(k is None for k in keys):
+            return None
+        merged = np.concatenate(keys)
+        merged.sort(kind="stable")
+        change = np.diff((merged & 1).astype(np.int8))  # +1: first word, then second
+        merged >>= 1  # (index << _DOC - 1) + position
+        apart = np.diff(merged)
+        if slop is None:  # the same position, so one word's and the other's
+            hit = apart == 0
+        else:  # two different words: never at the same position
+            hit = apart <= slop
+            hit &= (change == 1) if ordered else (change != 0)
+        held.extend((np.unique(merged[1:][hit] >> _DOC - 1) + start).tolist())
+        start = end
+    return held
+
+
+def _keys(values: list[bytes], word: int, shift: int) -> list:
+    """The keys of the values' positions (plus `shift`): one sorted array per packing
+    ('H' or 'I'), or [None] when a value is not packed."""
+    codes = np.frombuffer(b"".join(map(_CODE, values)), np.uint8)
+    keys, covered = [], 0
+    for code, dtype in _PACKED:
+        chosen = codes == code
+        count = int(np.count_nonzero(chosen))
+        if not count:
+            continue
+        covered += count
+        group = values if count == len(values) else list(compress(values, chosen.tolist()))
+        payloads = list(map(_PAYLOAD, group))
+        positions = np.frombuffer(b"".join(payloads), dtype)
+        counts = np.fromiter(map(len, payloads), np.int64, count) // dtype.itemsize
+        # In place, one array: ((index << _DOC - 1) + position + shift) << 1 + word. A
+        # negative position (shifted) lands above the previous document's real ones.
+        key = np.repeat(np.flatnonzero(chosen).astype(np.int64) << _DOC - 1, counts)
+        key += positions
+        key += shift
+        key <<= 1
+        key += word
+        keys.append(key)
+    return keys if covered == len(values) else [None]
 
 
 PICKLE_PROTOCOL = 5  # for posting blocks: protocol 2 (Whoosh's) pickles bytes as calls

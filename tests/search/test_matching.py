@@ -152,6 +152,47 @@ def test_a_phrase_is_confirmed_as_a_plain_search_of_its_positions_would(seed, pa
         assert _consecutive([_encoded(p, packed) for p in lists]) is expected
 
 
+@pytest.mark.parametrize("batch", [7, 2_000_000], ids=["small batches", "one batch"])
+@pytest.mark.parametrize("seed", range(4))
+def test_pairs_decided_at_once_are_those_decided_one_by_one(seed, batch, monkeypatch):
+    """`pairs_at` and `pairs_near` (every candidate's positions in one array) against
+    the one-document tests: two words held once to hundreds of times, far apart or
+    interleaved, in 16 and 32 bits in one batch, shifted back past a document's start,
+    and in batches of a few documents; an older index's pickles are left to the caller."""
+    import random
+
+    from search.backends import whoosh_positions
+    from search.positions import pair_near
+
+    monkeypatch.setattr(whoosh_positions, "PAIR_BATCH_BYTES", batch)
+    rng = random.Random(seed)
+    for _ in range(20):
+        first, second = [], []
+        for _ in range(rng.randint(1, 60)):
+            base = rng.choice([0, 65_400, 2**32 - 600])
+            span = rng.choice([12, 80, 500])
+            positions = rng.sample(range(base, base + span), min(span, rng.choice([1, 4, 60])))
+            cut = rng.randint(0, len(positions))
+            a, b = sorted(positions[:cut]), sorted(positions[cut:])  # never the same place
+            if not (a and b):
+                a, b = a or [base + span], b or [base + span + 1]
+            first.append(a)
+            second.append(b)
+        a_values = [_encoded(a, packed=True) for a in first]
+        b_values = [_encoded(b, packed=True) for b in second]
+        for shift in (1, 2, -3):
+            expected = [i for i, (a, b) in enumerate(zip(first, second, strict=True))
+                        if {p + shift for p in a} & set(b)]
+            assert whoosh_positions.pairs_at(a_values, b_values, shift) == expected
+        for slop in (1, 3, 9):
+            for ordered in (False, True):
+                expected = [i for i, (a, b) in enumerate(zip(first, second, strict=True))
+                            if pair_near(a, b, slop, ordered, 1)]
+                assert whoosh_positions.pairs_near(a_values, b_values, slop, ordered) == expected
+        pickled = [*a_values[:-1], _encoded(first[-1], packed=False)]
+        assert whoosh_positions.pairs_at(pickled, b_values, 1) is None
+
+
 @pytest.mark.parametrize("positions", [[0], [1, 2, 65_535], [7, 65_536], [2**32 - 1], []])
 def test_packed_positions_read_back_as_written(positions):
     from search.backends.whoosh_positions import PackedPositions, position_list
