@@ -483,7 +483,7 @@ def _at_offsets(values: list[bytes], offsets) -> bool:
 def _pairs_held(docs: list[int], where: list[dict], test, *arguments) -> list[int]:
     """The docs for which test(first word's encoded positions, second's, *arguments)
     holds. A phrase's pair (`_pair_at`) and a proximity's (`_near_pair`, of two
-    different words: `near`) with mindist 1 are decided for every doc at once, in arrays
+    different words: `near`) with mindist 1 or less are decided for every doc at once, in arrays
     (`whoosh_positions.pairs_at`, `pairs_near`); anything else, or an older index's
     positions, one doc at a time through `map`."""
     first, second = (list(map(w.__getitem__, docs)) for w in where)

@@ -79,6 +79,9 @@ def position_list(value: bytes):
 # already in order: merging them is linear), and the test reads neighbouring keys.
 
 _DOC = 34  # above a position (< 2^32), doubled, and its word's bit
+# A shift or a slop this large could reach from one candidate's keys into another's
+# (the query language allows a slop of 100).
+_REACH = 2**31
 _CODE = itemgetter(slice(_INT_SIZE, _INT_SIZE + 1))
 _PAYLOAD = itemgetter(slice(_INT_SIZE + 1, None))
 _PACKED = ((ord("H"), np.dtype("<u2")), (ord("I"), np.dtype("<u4")))
@@ -106,6 +109,8 @@ def pairs_near(first: list[bytes], second: list[bytes], slop: int,
 
 
 def _pairs(first, second, shift, slop, ordered) -> list[int] | None:
+    if abs(shift) >= _REACH or (slop is not None and slop >= _REACH):
+        return None  # past a key's room for a position: one document at a time
     sizes = np.fromiter(map(len, first), np.int64, len(first))
     sizes += np.fromiter(map(len, second), np.int64, len(second))
     ends = np.cumsum(sizes)

@@ -191,6 +191,9 @@ def test_pairs_decided_at_once_are_those_decided_one_by_one(seed, batch, monkeyp
                 assert whoosh_positions.pairs_near(a_values, b_values, slop, ordered) == expected
         pickled = [*a_values[:-1], _encoded(first[-1], packed=False)]
         assert whoosh_positions.pairs_at(pickled, b_values, 1) is None
+        # Reaches past a key's room for a position: left to the caller too.
+        assert whoosh_positions.pairs_near(a_values, b_values, 2**31, False) is None
+        assert whoosh_positions.pairs_at(a_values, b_values, -(2**31)) is None
 
 
 @pytest.mark.parametrize("positions", [[0], [1, 2, 65_535], [7, 65_536], [2**32 - 1], []])
