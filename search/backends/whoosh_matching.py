@@ -302,7 +302,7 @@ class _Segment:
             cover = phrase_cover(words, common)
             if any(is_gram for _, _, is_gram in cover):
                 return self.covered_phrase(words, cover, common)
-        return self.positional(fieldname, words, _consecutive, (_pair_at, 1))
+        return self.positional(fieldname, words, _consecutive, (_pair_at, pairs_at, 1))
 
     def covered_phrase(self, words, cover, common):
         """A body phrase decided by its cover (`search.index.phrase_cover`): the grams'
@@ -327,7 +327,7 @@ class _Segment:
         offsets = [offset for offset, _, _ in cover]
         docs = sorted(candidates)
         if len(columns) == 2:  # most covers: "results" and "of~operations"
-            found = _pairs_held(docs, columns, _pair_at, offsets[1] - offsets[0])
+            found = _pairs_held(docs, columns, _pair_at, pairs_at, offsets[1] - offsets[0])
         else:
             found = [d for d in docs if _at_offsets([column[d] for column in columns], offsets)]
         if not self.scored:
@@ -360,17 +360,19 @@ class _Segment:
             return _spans_near([position_list(v) for v in values], slop, ordered, mindist)
 
         words = [t.text for t in q.qs]
-        # A word near itself ("stock stock"~5) is tested by `spans_near`, one document
-        # at a time: the arrays of `_pairs_held` compare two different words.
-        pair = (_near_pair, slop, ordered, mindist) if len(set(words)) == len(words) else None
-        return self.positional(fieldnames.pop(), words, test, pair)
+        # The arrays compare two different words; a word near itself ("stock stock"~5)
+        # is tested one document at a time.
+        at_once = pairs_near if len(set(words)) == len(words) else None
+        return self.positional(fieldnames.pop(), words, test,
+                               (_near_pair, at_once, slop, ordered, mindist))
 
     def positional(self, fieldname, words, test, pair=None):
         """Documents holding every word where `test(encoded positions of each word)`
         holds, scored as Whoosh scores its span matchers: the sum of the words' term
         scores (nested as whoosh.util.make_binary_tree nests the word matchers). `pair`,
-        (function, *arguments), is the same test of two words: function(first's encoded
-        positions, second's, *arguments)."""
+        (function, at_once, *arguments), is the same test of two words: function(first's
+        encoded positions, second's, *arguments), and at_once the same for many documents
+        or None (`_pairs_held`)."""
         field = self.schema[fieldname] if fieldname in self.schema else None
         if field is None or not field.format or not field.format.supports("positions"):
             raise Unsupported("no positions")
@@ -480,19 +482,13 @@ def _at_offsets(values: list[bytes], offsets) -> bool:
     return bool(starts)
 
 
-def _pairs_held(docs: list[int], where: list[dict], test, *arguments) -> list[int]:
+def _pairs_held(docs: list[int], where: list[dict], test, at_once, *arguments) -> list[int]:
     """The docs for which test(first word's encoded positions, second's, *arguments)
-    holds. A phrase's pair (`_pair_at`) and a proximity's (`_near_pair`, of two
-    different words: `near`) with mindist 1 or less are decided for every doc at once, in arrays
-    (`whoosh_positions.pairs_at`, `pairs_near`); anything else, or an older index's
-    positions, one doc at a time through `map`."""
+    holds: decided for every doc at once by at_once(first words' positions, second
+    words', *arguments) (`whoosh_positions.pairs_at`, `pairs_near`), or, where that is
+    None or answers None (an older index's positions, say), one doc at a time."""
     first, second = (list(map(w.__getitem__, docs)) for w in where)
-    held = None
-    if test is _pair_at:
-        held = pairs_at(first, second, *arguments)
-    elif test is _near_pair and arguments[2] <= 1:
-        slop, ordered, _ = arguments
-        held = pairs_near(first, second, slop, ordered)
+    held = at_once(first, second, *arguments) if at_once is not None else None
     if held is not None:
         return list(map(docs.__getitem__, held))
     return list(compress(docs, map(test, first, second, *map(repeat, arguments))))

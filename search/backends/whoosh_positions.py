@@ -98,13 +98,15 @@ def pairs_at(first: list[bytes], second: list[bytes], shift: int) -> list[int] |
     return _pairs(first, second, shift, None, False)
 
 
-def pairs_near(first: list[bytes], second: list[bytes], slop: int,
-               ordered: bool) -> list[int] | None:
+def pairs_near(first: list[bytes], second: list[bytes], slop: int, ordered: bool,
+               mindist: int) -> list[int] | None:
     """The indexes i where a position of first[i] and one of second[i] are at most
-    `slop` apart (and the first's before the second's when `ordered`): `pair_near`
-    with mindist 1, of two *different* words (whose positions never coincide: the test
-    reads only neighbouring keys, and a word near itself needs the pairs between). None
-    as in `pairs_at`."""
+    `slop` apart (and the first's before the second's when `ordered`): `pair_near`, of
+    two *different* words (whose positions never coincide: the test reads only
+    neighbouring keys, and a word near itself needs the pairs between). None as in
+    `pairs_at`, and when `mindist` is above 1 (neighbours alone cannot tell)."""
+    if mindist > 1:
+        return None
     return _pairs(first, second, 0, slop, ordered)
 
 
@@ -124,7 +126,8 @@ def _pairs(first, second, shift, slop, ordered) -> list[int] | None:
             return None
         merged = np.concatenate(keys)
         merged.sort(kind="stable")
-        change = np.diff((merged & 1).astype(np.int8))  # +1: first word, then second
+        if slop is not None:  # +1 where the first word's key is followed by the second's
+            change = np.diff((merged & 1).astype(np.int8))
         merged >>= 1  # (index << _DOC - 1) + position
         apart = np.diff(merged)
         if slop is None:  # the same position, so one word's and the other's

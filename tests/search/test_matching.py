@@ -188,11 +188,12 @@ def test_pairs_decided_at_once_are_those_decided_one_by_one(seed, batch, monkeyp
             for ordered in (False, True):
                 expected = [i for i, (a, b) in enumerate(zip(first, second, strict=True))
                             if pair_near(a, b, slop, ordered, 1)]
-                assert whoosh_positions.pairs_near(a_values, b_values, slop, ordered) == expected
+                assert whoosh_positions.pairs_near(a_values, b_values, slop, ordered,
+                                                   1) == expected
         pickled = [*a_values[:-1], _encoded(first[-1], packed=False)]
         assert whoosh_positions.pairs_at(pickled, b_values, 1) is None
         # Reaches past a key's room for a position: left to the caller too.
-        assert whoosh_positions.pairs_near(a_values, b_values, 2**31, False) is None
+        assert whoosh_positions.pairs_near(a_values, b_values, 2**31, False, 1) is None
         assert whoosh_positions.pairs_at(a_values, b_values, -(2**31)) is None
 
 
