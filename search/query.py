@@ -584,9 +584,13 @@ class NearPattern:
         occurrences = []  # (word number, offset, word)
         by_word: dict[str, list[int]] = {}
         number, last = 0, start
+        # Only distances up to a span's reach decide anything: the words between two
+        # occurrences are counted up to one more than that (a gap of more is as good as
+        # any larger), so a long text costs its occurrences, not all its words.
+        beyond = self.reach + 1
         for match in self.occurrence.finditer(string, start, end):
             offset = match.start()
-            number += len(_TOKEN.findall(string, last, offset))
+            number += words_between(string, last, offset, beyond)
             word = match.group(0).lower()
             by_word.setdefault(word, []).append(number)
             occurrences.append((number, offset, word))
@@ -621,9 +625,12 @@ class NearPattern:
 _GATE_POSITIONS = 4000
 
 
-def words_between(string: str, start: int, end: int) -> int:
-    """How many words (as the index tokenizes) string[start:end] holds."""
-    return len(_TOKEN.findall(string, start, end))
+def words_between(string: str, start: int, end: int, limit: int | None = None) -> int:
+    """How many words (as the index tokenizes) string[start:end] holds; with `limit`,
+    counted up to `limit` at most (a long stretch is then not read to its end)."""
+    if limit is None:
+        return len(_TOKEN.findall(string, start, end))
+    return sum(1 for _ in itertools.islice(_TOKEN.finditer(string, start, end), limit))
 
 
 def _clause_found(lists: list[list[int]], slop: int, reach: int) -> bool:

@@ -101,7 +101,7 @@ def _settled(text: str, end: int, cut: int, pattern) -> bool:
     if end > cut:
         return False
     reach = pattern.reach if isinstance(pattern, NearPattern) else 0
-    return not reach or words_between(text, end, cut) > reach
+    return not reach or words_between(text, end, cut, reach + 1) > reach
 
 
 def _scan(text: str, cut: int, pattern: re.Pattern):

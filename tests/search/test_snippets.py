@@ -104,6 +104,36 @@ def test_a_proximity_clause_is_found_in_a_text_as_spans_near_finds_it():
     assert 100 < found < 2500  # both answers were tried
 
 
+@pytest.mark.parametrize("q", ['"stock option"~3', '"option stock"~1', '"stock option net"~2',
+                               '"stock stock option"~4', '"net income"~2 stock'])
+def test_counting_words_only_up_to_a_clauses_reach_marks_the_same_words(q, monkeypatch):
+    # The highlighter counts the words between two occurrences only up to one more than
+    # a span's reach: on texts with gaps both shorter and much longer than the reach, it
+    # must mark exactly what counting every word marks.
+    import random
+
+    from search import query as query_module
+
+    rng = random.Random(q)
+    pattern = highlight_pattern(q)
+    counted = query_module.words_between
+    marked = 0
+    for _ in range(150):
+        parts = []
+        for _ in range(rng.randint(2, 30)):
+            parts.append(rng.choice(["stock", "option", "net", "income", "Stock"]))
+            parts.append(" ".join(rng.choice(FILLER) for _ in range(
+                rng.choice([0, 0, 0, 1, 1, 2, 3, 6, 9, 40]))))
+        text = " ".join(p for p in parts if p)
+        capped = [m.span() for m in pattern.finditer(text)]
+        monkeypatch.setattr(query_module, "words_between",
+                            lambda s, a, b, limit=None: counted(s, a, b))
+        assert [m.span() for m in pattern.finditer(text)] == capped, (q, text)
+        monkeypatch.undo()
+        marked += bool(capped)
+    assert marked > 20
+
+
 def test_words_of_a_longer_clause_are_marked_only_where_the_text_holds_it():
     pattern = highlight_pattern('"alpha beta gamma"~1')
     # Every word within the clause's reach of the others, but no span: alpha-beta are
