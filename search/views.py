@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from filings import spreadsheet
 from filings.models import Company, Filing, Ticker
+from filings.templatetags.filings_tags import location, tickers_for
 from filings.views import canonical_accession
 from search import results as sr
 from search.filters import (
@@ -59,7 +60,7 @@ def results(request):
     if accession:
         found.messages.insert(0, f"No stored filing has the accession number {accession}; "
                                  f"these are the documents that mention it.")
-    _add_film_numbers(found.items)
+    _prepare_rows(found.items)
     context.update(
         req=req,
         results=found,
@@ -96,17 +97,43 @@ def _cleared(request) -> str:
     return reverse("search:results") + (_qs_only(**kept) if kept else "")
 
 
-def _add_film_numbers(items):
+def _prepare_rows(items):
     """EDGAR's results show each filing's film number; the index does not hold it, so the
-    page's filings are read for it (one query by accession number)."""
+    page's filings are read for it (one query by accession number). And each row's
+    parties and file numbers as the row shows them (`Party`, `_file_links`): made here
+    once, not by a template tag per value."""
     hits = [h for item in items for h in (item.hits if isinstance(item, sr.Group) else [item])]
     films = Filing.objects.film_numbers({h.accession for h in hits})
-    for hit in hits:
-        hit.film_number = films.get(hit.accession, "")
-    # And each party's tickers (filings.Ticker, by CIK), read in one query too.
+    # Each party's tickers (filings.Ticker, by CIK), read in one query too.
     tickers = Ticker.objects.of_ciks({int(p[0]) for h in hits for p in h.parties})
     for hit in hits:
-        hit.tickers = tickers
+        hit.film_number = films.get(hit.accession, "")
+        hit.shown_parties = [Party(cik, name, located, incorporated, tickers)
+                             for cik, name, located, incorporated in hit.parties]
+        hit.file_links = _file_links(hit.file_number)
+
+
+class Party:
+    """A result row's party: its page, name, tickers, CIK and states as the row shows
+    them."""
+
+    __slots__ = ("url", "name", "tickers", "cik", "located", "incorporated")
+
+    def __init__(self, cik, name, located, incorporated, tickers):
+        self.url = reverse("filings:company", kwargs={"cik": cik})
+        self.name = name
+        self.tickers = tickers_for(tickers, cik)
+        try:
+            self.cik = f"{cik:010d}"
+        except (TypeError, ValueError):
+            self.cik = ""
+        self.located, self.incorporated = location(located), location(incorporated)
+
+
+def _file_links(file_number: str) -> list[tuple[str, str]]:
+    """(file number, the search for every filing under it) for each of a row's."""
+    base = reverse("search:results")
+    return [(n, f"{base}?file_number={quote(n)}") for n in file_number.split()]
 
 
 @require_GET
