@@ -15,6 +15,7 @@ from bisect import bisect_left
 from itertools import accumulate, compress, repeat
 from operator import add
 
+import numpy as np
 from whoosh import fields
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -67,7 +68,7 @@ def _segments(searcher, columns, scored):
         yield _Segment(searcher, reader, offset, columns, scored)
 
 
-_lengths: dict[tuple, list] = {}
+_lengths: dict[tuple, np.ndarray] = {}
 _common_weights: dict[tuple, array] = {}
 
 
@@ -251,9 +252,11 @@ class _Segment:
         lengths = self.lengths(fieldname)
         if lengths is None:
             return [bm25(idf, w, 1, avgfl, B, K1) for w in weights]
-        # bm25() written out, the same operations in the same order: the same floats.
-        return [idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
-                for tf, fl in zip(weights, map(lengths.__getitem__, ids), strict=True)]
+        # bm25() written out, the same operations in the same order, in float64 arrays:
+        # the same floats, a tenth of the time of a Python step per posting.
+        tf = np.asarray(weights, dtype=np.float64)
+        fl = lengths[np.asarray(ids, dtype=np.intp)]
+        return (idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))).tolist()
 
     def lengths(self, fieldname):
         """Each document's length of `fieldname` in this segment, read once a process
@@ -263,7 +266,8 @@ class _Segment:
         cached = _lengths.get(key) if key else None
         if cached is None:
             count = reader.doc_count_all()
-            cached = [reader.doc_field_length(d, fieldname, 1) or 1 for d in range(count)]
+            cached = np.array([reader.doc_field_length(d, fieldname, 1) or 1
+                               for d in range(count)], dtype=np.float64)
             if key:
                 if len(_lengths) > 64:
                     _lengths.clear()
@@ -428,7 +432,11 @@ class _Postings:
         self.docs = set(ids)
 
     def weights_of(self, docs: list[int]) -> list[float]:
-        return list(map(dict(zip(self.ids, self.weights, strict=True)).__getitem__, docs))
+        """The weights of these documents (each one of the postings'): found by binary
+        search in the postings' ascending ids."""
+        ids = np.asarray(self.ids, dtype=np.int64)
+        at = np.searchsorted(ids, np.asarray(docs, dtype=np.int64))
+        return np.asarray(self.weights, dtype=np.float64)[at].tolist()
 
 
 def _deleted(reader) -> frozenset:
