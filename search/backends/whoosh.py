@@ -732,7 +732,9 @@ class WhooshBackend(SearchBackend):
         clean_up()
 
     def warm(self):
-        coded(searcher())
+        s = searcher()
+        columns(s)
+        coded(s)
 
     # --- Read side -----------------------------------------------------------------------
 
