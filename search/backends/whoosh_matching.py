@@ -45,8 +45,8 @@ def matching(searcher, query, columns=None) -> list[int]:
     """The document numbers matching `query`, ascending."""
     found = []
     for segment in _segments(searcher, columns, scored=False):
-        local = segment.run(query) - segment.deleted
-        found.extend(d + segment.offset for d in sorted(local))
+        local = sorted(segment.run(query) - segment.deleted)
+        found.extend(map(segment.offset.__add__, local) if segment.offset else local)
     return found
 
 
@@ -59,7 +59,8 @@ def scored(searcher, query, columns=None) -> dict[int, float]:
     for segment in _segments(searcher, columns, scored=True):
         local = segment.run(query)
         deleted, offset = segment.deleted, segment.offset
-        found.update((d + offset, local[d]) for d in sorted(local) if d not in deleted)
+        docs = sorted(local.keys() - deleted if deleted else local)
+        found.update(zip(map(offset.__add__, docs), map(local.__getitem__, docs), strict=True))
     return found
 
 
