@@ -574,6 +574,18 @@ def _leaders(ranked: np.ndarray, accessions: np.ndarray) -> np.ndarray:
     return ranked[np.unique(accessions[ranked], return_index=True)[1]]
 
 
+def _page_groups(ranked: np.ndarray, filing_of: np.ndarray, firsts: np.ndarray,
+                 accessions: list[str]) -> list[tuple]:
+    """(accession, its matching documents best first) for the page's filings, given by
+    where each first appears in `ranked` (`filing_of`: each match's filing code)."""
+    wanted = filing_of[firsts]
+    members: dict[int, list[int]] = {code: [] for code in wanted.tolist()}
+    chosen = np.flatnonzero(np.isin(filing_of, wanted))
+    for code, docnum in zip(filing_of[chosen].tolist(), ranked[chosen].tolist(), strict=True):
+        members[code].append(docnum)
+    return [(accessions[code], docnums) for code, docnums in members.items()]
+
+
 def _groups(ranked: list[int], acc: list[str], accessions: list[str]) -> list[tuple]:
     """(accession, its matching documents best first) for these filings."""
     members: dict[str, list[int]] = {a: [] for a in accessions}
@@ -618,14 +630,19 @@ def _materialize(searcher, units, scores=None, per_group=SNIPPETS_PER_FILING) ->
     return items
 
 
-def _facet_counts(codes, ranked: list[int], grouped: bool = False, names=FACETS) -> dict:
+def _facet_counts(codes, ranked, grouped: bool = False, names=FACETS,
+                  leaders: np.ndarray | None = None) -> dict:
     """Filings (or documents, in the document view) per value. Document types are
     counted by family (EX-10.1 is an EX-10), as the filter matches them, and per filing
     in the filings view: a filing counts once for each family among its matching
-    documents, so that the count is what the filter finds. `codes`: `coded()`."""
+    documents, so that the count is what the filter finds. `codes`: `coded()`;
+    `leaders`, one match of each filing, when the caller has them."""
     ranked = np.asarray(ranked, dtype=np.int64)
     accessions = codes["accession"][0]
-    leaders = _leaders(ranked, accessions) if grouped else ranked
+    if not grouped:
+        leaders = ranked
+    elif leaders is None:
+        leaders = _leaders(ranked, accessions)
 
     def count(name, docnums) -> tuple[list, np.ndarray]:
         """(the values counted, the count of each: only those counted at least once)"""
@@ -761,19 +778,23 @@ class WhooshBackend(SearchBackend):
     def search(self, parsed, filters, *, sort, view, page, per_page, facets=True,
                others=None):
         messages = []
-        s, cols, ranked, scores = self._run(parsed, filters, sort, messages)
+        s, _cols, ranked, scores = self._run(parsed, filters, sort, messages)
+        codes = coded(s)
         # A filing's rank is its best document's: its first appearance in `ranked`.
-        acc = cols["accession"]
-        filings = list(dict.fromkeys(map(acc.__getitem__, ranked)))
+        order = np.fromiter(ranked, np.int64, len(ranked))
+        filing_of = codes["accession"][0][order]  # each match's filing, as a code
+        firsts = np.sort(np.unique(filing_of, return_index=True)[1])
         grouped = view == "filings"
-        found = ResultPage(documents=len(ranked), filings=len(filings), messages=messages)
+        found = ResultPage(documents=len(ranked), filings=len(firsts), messages=messages)
         names = facet_names(facets)
         if names:
-            found.facets = _facet_counts(coded(s), ranked, grouped, names)
+            found.facets = _facet_counts(codes, order, grouped, names, leaders=order[firsts])
         start = (page - 1) * per_page
-        chunk = (filings if grouped else ranked)[start : start + per_page]
         if grouped:
-            chunk = _groups(ranked, acc, chunk)
+            chunk = _page_groups(order, filing_of, firsts[start : start + per_page],
+                                 codes["accession"][1])
+        else:
+            chunk = ranked[start : start + per_page]
         found.items = _materialize(s, chunk, scores)
         for name, other in (others or {}).items():
             found.facets[name] = self.facet_counts(parsed, other, view=view,

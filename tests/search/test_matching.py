@@ -316,3 +316,31 @@ def test_a_check_says_when_the_index_lacks_the_body_counts(db, settings):
     (warning,) = [m for m in checks.run_checks() if m.id == "search.W002"]
     assert "without the field(s) body_counts" in warning.msg
     assert "faster ranking (body_counts)" in warning.hint
+
+
+def test_a_pages_filings_and_their_documents_come_from_the_ranking_as_before():
+    # The Whoosh engine groups a page's matches by filing with numpy (each match's
+    # filing as a code): the same filings, in rank order, each with its matches best
+    # first, as grouping the ranked list itself; and as many filings.
+    import random
+
+    import numpy as np
+
+    rng = random.Random(4)
+    for _ in range(200):
+        names = [f"0000000000-00-{n:06d}" for n in range(rng.randint(1, 30))]
+        size = rng.randint(0, 200)
+        filing = [rng.randrange(len(names)) for _ in range(size)]  # by docnum
+        ranked = rng.sample(range(size), size)
+        per_page, page = rng.choice([1, 2, 5, 20]), rng.randint(1, 4)
+        order = np.array(ranked, dtype=np.int64)
+        filing_of = np.array(filing, dtype=np.int32)[order]
+        firsts = np.sort(np.unique(filing_of, return_index=True)[1])
+        accessions = [names[filing[d]] for d in ranked]
+        filings = list(dict.fromkeys(accessions))
+        start = (page - 1) * per_page
+        expected = whoosh._groups(ranked, [names[f] for f in filing],
+                                  filings[start : start + per_page])
+        assert len(firsts) == len(filings)
+        assert whoosh._page_groups(order, filing_of, firsts[start : start + per_page],
+                                   names) == expected
