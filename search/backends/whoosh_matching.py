@@ -13,7 +13,6 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from itertools import accumulate, compress, repeat
-from operator import add
 
 import numpy as np
 from whoosh import fields
@@ -159,14 +158,15 @@ class _Segment:
         keys = [p.docs if isinstance(p, _Postings) else p.keys() for p in parts]
         smallest, *others = sorted(keys, key=len)
         docs = sorted(set(smallest).intersection(*others))
+        at = np.asarray(docs, dtype=np.int64)
         totals = None
         for part in parts:  # summed in query order, as Whoosh adds its sub-matchers
             if isinstance(part, _Postings):
-                scores = self.term_scores(part.fieldname, part.btext, docs, part.weights_of(docs))
+                scores = self.term_scores(part.fieldname, part.btext, at, part.weights_of(at))
             else:
-                scores = list(map(part.__getitem__, docs))
-            totals = scores if totals is None else list(map(add, totals, scores))
-        return dict(zip(docs, totals, strict=True))
+                scores = np.fromiter(map(part.__getitem__, docs), np.float64, len(docs))
+            totals = scores if totals is None else totals + scores
+        return dict(zip(docs, totals.tolist(), strict=True))
 
     def postings_of(self, fieldname, text):
         btext = self._btext(fieldname, text)
@@ -237,13 +237,15 @@ class _Segment:
         ids, weights, _ = self.postings(fieldname, btext)
         if not self.scored:
             return set(ids)
-        return dict(zip(ids, self.term_scores(fieldname, btext, ids, weights), strict=True))
+        scores = self.term_scores(fieldname, btext, ids, weights)
+        return dict(zip(ids, scores.tolist(), strict=True))
 
-    def term_scores(self, fieldname, btext, ids, weights) -> list[float]:
-        """BM25F of each posting: `whoosh.scoring.BM25FScorer`, computed for a list."""
+    def term_scores(self, fieldname, btext, ids, weights) -> np.ndarray:
+        """BM25F of each posting: `whoosh.scoring.BM25FScorer`, computed for a list (of
+        ids and weights, lists or arrays), as a float64 array."""
         field = self.schema[fieldname]
         if not field.scorable:
-            return list(weights)  # Whoosh's WeightScorer
+            return np.asarray(weights, dtype=np.float64)  # Whoosh's WeightScorer
         top = self.searcher
         weighting = top.weighting
         idf = top.idf(fieldname, btext)
@@ -252,12 +254,12 @@ class _Segment:
         K1 = weighting.K1
         lengths = self.lengths(fieldname)
         if lengths is None:
-            return [bm25(idf, w, 1, avgfl, B, K1) for w in weights]
+            return np.array([bm25(idf, w, 1, avgfl, B, K1) for w in weights], dtype=np.float64)
         # bm25() written out, the same operations in the same order, in float64 arrays:
         # the same floats, a tenth of the time of a Python step per posting.
         tf = np.asarray(weights, dtype=np.float64)
         fl = lengths[np.asarray(ids, dtype=np.intp)]
-        return (idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))).tolist()
+        return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
 
     def lengths(self, fieldname):
         """Each document's length of `fieldname` in this segment, read once a process
@@ -350,7 +352,7 @@ class _Segment:
                     weights = _Postings("body", btext, ids, all_weights).weights_of(found)
                 by_word[word] = self.term_scores("body", btext, found, weights)
             scores.append(by_word[word])
-        return dict(zip(found, _tree_add(scores), strict=True))
+        return dict(zip(found, _tree_add(scores).tolist(), strict=True))
 
     def near(self, q):
         """SpanNear2 over words of one field: Whoosh's span test, ported to tuples."""
@@ -404,7 +406,7 @@ class _Segment:
         for btext, (ids, weights, _) in terms:
             postings = _Postings(fieldname, btext, ids, weights)
             scores.append(self.term_scores(fieldname, btext, found, postings.weights_of(found)))
-        return dict(zip(found, _tree_add(scores), strict=True))
+        return dict(zip(found, _tree_add(scores).tolist(), strict=True))
 
     def expanded(self, q):
         """A prefix or a range: every term it covers, ORed (Whoosh scores each term)."""
@@ -432,12 +434,12 @@ class _Postings:
         self.ids, self.weights = ids, weights
         self.docs = set(ids)
 
-    def weights_of(self, docs: list[int]) -> list[float]:
-        """The weights of these documents (each one of the postings'): found by binary
-        search in the postings' ascending ids."""
+    def weights_of(self, docs) -> np.ndarray:
+        """The weights of these documents (each one of the postings'; a list or an
+        array), found by binary search in the postings' ascending ids."""
         ids = np.asarray(self.ids, dtype=np.int64)
         at = np.searchsorted(ids, np.asarray(docs, dtype=np.int64))
-        return np.asarray(self.weights, dtype=np.float64)[at].tolist()
+        return np.asarray(self.weights, dtype=np.float64)[at]
 
 
 def _deleted(reader) -> frozenset:
@@ -519,10 +521,10 @@ def _pair_at(first: bytes, second: bytes, shift: int) -> bool:
     return not held.isdisjoint(map((-shift).__add__, position_list(second)))
 
 
-def _tree_add(columns: list[list[float]]) -> list[float]:
+def _tree_add(columns: list[np.ndarray]) -> np.ndarray:
     """Element-wise sums, nested as whoosh.util.make_binary_tree nests the matchers of a
     phrase's words (so that the floats come out the same)."""
     if len(columns) == 1:
         return columns[0]
     half = len(columns) // 2
-    return list(map(add, _tree_add(columns[:half]), _tree_add(columns[half:])))
+    return _tree_add(columns[:half]) + _tree_add(columns[half:])
