@@ -1142,13 +1142,15 @@ class PostgresBackend(SearchBackend):
         """The facets alone: the matches unranked, one per filing in the filings view,
         and no grouping by rank or page: a fifth of a whole search over everything. The
         facets counted over leaders are the filing's, the same on each of its entries
-        (`search.index.entries_for`), so a filing's one row is its distinct values,
-        found by hashing rather than by sorting every match."""
+        (`search.index.entries_for`), so any one of a filing's rows is its row: the
+        first by accession number (hashing each row's distinct values, facet arrays
+        and all, took longer than sorting the matches by accession: `revenue` at 50k
+        documents, the statement alone, median of 15, 64 -> 55 ms)."""
         sources = _facet_sources(names)
         matches, params = self._matches(sql, "newest", sources)
-        leaders = ("SELECT DISTINCT " + ", ".join(
-            ["accession"] + [c for c in sources if c != "doc_type"]) + " FROM m"
-            if grouped else "SELECT * FROM m")
+        leaders = ("SELECT DISTINCT ON (accession) " + ", ".join(
+            ["accession"] + [c for c in sources if c != "doc_type"]) + " FROM m "
+            "ORDER BY accession" if grouped else "SELECT * FROM m")
         # `m` is read once per column: made once when both columns read it; folded into
         # its one reader otherwise, where the planner can count straight from an index
         # (the form facet over every entry: 50 -> 20 ms at 50k documents).
