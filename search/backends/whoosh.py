@@ -752,6 +752,7 @@ class WhooshBackend(SearchBackend):
         s = searcher()
         columns(s)
         coded(s)
+        whoosh_matching.warm(s)
 
     # --- Read side -----------------------------------------------------------------------
 

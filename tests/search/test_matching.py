@@ -344,3 +344,38 @@ def test_a_pages_filings_and_their_documents_come_from_the_ranking_as_before():
         assert len(firsts) == len(filings)
         assert whoosh._page_groups(order, filing_of, firsts[start : start + per_page],
                                    names) == expected
+
+
+def test_field_lengths_read_at_once_are_whooshs_per_document_lengths(corpus):
+    # The body's lengths, which BM25F reads, come from the segment's column of length
+    # bytes at once: the same as Whoosh's doc_field_length(d, field, 1) or 1 for every
+    # document, on every segment, including a field without lengths.
+    import numpy as np
+
+    searcher = whoosh.searcher()
+    compared = 0
+    for reader, _offset in searcher.reader().leaf_readers():
+        for field in ("body", "company", "form"):
+            expected = [reader.doc_field_length(d, field, 1) or 1
+                        for d in range(reader.doc_count_all())]
+            assert matching.field_lengths(reader, field).tolist() == expected, field
+            compared += len(expected)
+        assert len(set(np.unique(matching.field_lengths(reader, "body")).tolist())) > 10
+    assert compared > 0
+
+
+def test_field_lengths_of_documents_without_words_are_one(tmp_path):
+    # A document whose body holds no word stores no length (byte 0; one past the
+    # column's end, none at all): Whoosh gives the default, 1, and so must the column.
+    from whoosh import index
+
+    ix = index.create_in(str(tmp_path), whoosh.make_schema())
+    with ix.writer() as writer:
+        for body in ("", "alpha beta gamma", "", "delta " * 40, ""):
+            writer.add_document(accession="0000000000-00-000001", body=body)
+    with ix.searcher() as searcher:
+        for reader, _offset in searcher.reader().leaf_readers():
+            expected = [reader.doc_field_length(d, "body", 1) or 1
+                        for d in range(reader.doc_count_all())]
+            assert matching.field_lengths(reader, "body").tolist() == expected
+            assert expected[0] == 1 and expected[-1] == 1 and max(expected) > 3
