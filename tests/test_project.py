@@ -43,3 +43,22 @@ def test_readme_names_port_and_host_for_make_run():
     assert re.search(r"make run PORT=\d+", readme)
     assert re.search(r"make run HOST=0\.0\.0\.0", readme)
     assert "`PORT` and `HOST`" in readme
+
+
+def test_a_web_worker_starts_with_its_index_urls_and_search_templates_loaded(tmp_path):
+    # gunicorn imports config.wsgi in each worker: it warms the search engine and loads
+    # the URL patterns and the search page's templates, so the first search does not.
+    # A template it names that is gone would be logged, not crash the worker: the log
+    # must hold nothing.
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, separate_instance
+
+    with separate_instance(tmp_path / "instance") as instance:
+        result = subprocess.run(
+            [sys.executable, "-c", "import config.wsgi; print('started')"], cwd=ROOT,
+            env=instance.env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "started"
+    assert "could not" not in result.stderr, result.stderr[-3000:]
