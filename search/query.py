@@ -584,10 +584,13 @@ class NearPattern:
         occurrences = []  # (word number, offset, word)
         by_word: dict[str, list[int]] = {}
         number, last = 0, start
-        # Only distances up to a span's reach decide anything: the words between two
-        # occurrences are counted up to one more than that (a gap of more is as good as
-        # any larger), so a long text costs its occurrences, not all its words.
-        beyond = self.reach + 1
+        # Only distances up to a span's reach decide whether a span is there, and
+        # `_clause_found` looks at windows 3 x reach wide: the words between two
+        # occurrences are counted up to one more than a window (a longer gap decides the
+        # same as any longer one, and never shrinks into a window, where it could add
+        # occurrences to the window's `_GATE_POSITIONS` count), so a long text costs its
+        # occurrences, not all its words.
+        beyond = 3 * self.reach + 1
         for match in self.occurrence.finditer(string, start, end):
             offset = match.start()
             number += words_between(string, last, offset, beyond)

@@ -106,10 +106,10 @@ def test_a_proximity_clause_is_found_in_a_text_as_spans_near_finds_it():
 
 @pytest.mark.parametrize("q", ['"stock option"~3', '"option stock"~1', '"stock option net"~2',
                                '"stock stock option"~4', '"net income"~2 stock'])
-def test_counting_words_only_up_to_a_clauses_reach_marks_the_same_words(q, monkeypatch):
-    # The highlighter counts the words between two occurrences only up to one more than
-    # a span's reach: on texts with gaps both shorter and much longer than the reach, it
-    # must mark exactly what counting every word marks.
+def test_counting_words_only_up_to_a_bound_marks_the_same_words(q, monkeypatch):
+    # The highlighter counts the words between two occurrences only up to a bound (one
+    # more than a window three reaches wide): on texts with gaps both shorter and much
+    # longer than that, it must mark exactly what counting every word marks.
     import random
 
     from search import query as query_module
@@ -123,7 +123,7 @@ def test_counting_words_only_up_to_a_clauses_reach_marks_the_same_words(q, monke
         for _ in range(rng.randint(2, 30)):
             parts.append(rng.choice(["stock", "option", "net", "income", "Stock"]))
             parts.append(" ".join(rng.choice(FILLER) for _ in range(
-                rng.choice([0, 0, 0, 1, 1, 2, 3, 6, 9, 40]))))
+                rng.choice([0, 0, 0, 1, 1, 2, 3, 6, 9, 14, 40]))))
         text = " ".join(p for p in parts if p)
         capped = [m.span() for m in pattern.finditer(text)]
         monkeypatch.setattr(query_module, "words_between",
@@ -132,6 +132,25 @@ def test_counting_words_only_up_to_a_clauses_reach_marks_the_same_words(q, monke
         monkeypatch.undo()
         marked += bool(capped)
     assert marked > 20
+
+
+def test_counting_words_up_to_a_windows_width_keeps_far_words_out_of_a_window(monkeypatch):
+    # A clause so long (24 words ~100: a window of 6,900 words) that the search for a span
+    # takes a window holding over _GATE_POSITIONS positions as holding one: a long gap
+    # counted short would pull far occurrences into a window and mark a span that is not
+    # there (found by a review). No span here: nothing is marked, as counting every word.
+    from search import query as query_module
+
+    words = [f"zq{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(24)]
+    reach = 100 * 23
+    text = " ".join([words[0]] * reach + words[1:-1] + ["filler"] * 149 + [words[-1]]
+                    + ["filler"] * 10_000 + [words[0]] * reach)
+    pattern = highlight_pattern('"' + " ".join(words) + '"~100')
+    capped = [m.span() for m in pattern.finditer(text)]
+    counted = query_module.words_between
+    monkeypatch.setattr(query_module, "words_between",
+                        lambda s, a, b, limit=None: counted(s, a, b))
+    assert capped == [m.span() for m in pattern.finditer(text)] == []
 
 
 def test_words_of_a_longer_clause_are_marked_only_where_the_text_holds_it():
