@@ -133,7 +133,7 @@ class Party:
 def _file_links(file_number: str) -> list[tuple[str, str]]:
     """(file number, the search for every filing under it) for each of a row's."""
     base = reverse("search:results")
-    return [(n, f"{base}?file_number={quote(n)}") for n in file_number.split()]
+    return [(n, f"{base}?file_number={quote(n)}") for n in (file_number or "").split()]
 
 
 @require_GET

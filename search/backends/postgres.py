@@ -1142,9 +1142,9 @@ class PostgresBackend(SearchBackend):
         """The facets alone: the matches unranked, one per filing in the filings view,
         and no grouping by rank or page: a fifth of a whole search over everything. The
         facets counted over leaders are the filing's, the same on each of its entries
-        (`search.index.entries_for`), so any one of a filing's rows is its row: the
-        first by accession number (hashing each row's distinct values, facet arrays
-        and all, took longer than sorting the matches by accession: `revenue` at 50k
+        (`search.index.entries_for`), so any one of a filing's rows is its row
+        (`DISTINCT ON (accession)`: hashing each row's distinct values, facet arrays and
+        all, took longer than sorting the matches by accession: `revenue` at 50k
         documents, the statement alone, median of 15, 64 -> 55 ms)."""
         sources = _facet_sources(names)
         matches, params = self._matches(sql, "newest", sources)

@@ -473,8 +473,9 @@ class _Postings:
         self.docs = set(ids)
 
     def weights_of(self, docs) -> np.ndarray:
-        """The weights of these documents (each one of the postings'; a list or an
-        array), found by binary search in the postings' ascending ids."""
+        """The weights of these documents (a list or an array), found by binary search
+        in the postings' ascending ids: each must be one of them (callers pass a subset
+        of the ids), or it is given a neighbour's weight."""
         ids = np.asarray(self.ids, dtype=np.int64)
         at = np.searchsorted(ids, np.asarray(docs, dtype=np.int64))
         return np.asarray(self.weights, dtype=np.float64)[at]
