@@ -455,12 +455,16 @@ CODED_FIELDS = ("accession", "form", "year", "doc_type", "cik", "state_loc", "st
                 "sic", "item", "section")
 
 
+def _codes_in(values: list, index: dict) -> np.ndarray:
+    """Each value's code in `index` (value -> code), a new value given the next code."""
+    return np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int32,
+                       count=len(values))
+
+
 def _encode(column: list) -> tuple[np.ndarray, list]:
     """(codes, distinct values): column[d] == values[codes[d]]."""
     index: dict = {}
-    codes = np.fromiter((index.setdefault(v, len(index)) for v in column), dtype=np.int32,
-                        count=len(column))
-    return codes, list(index)
+    return _codes_in(column, index), list(index)
 
 
 def _derived(encoded: tuple[np.ndarray, list], function) -> tuple[np.ndarray, list]:
@@ -483,9 +487,7 @@ def coded(searcher) -> dict[str, tuple[np.ndarray, list]]:
         parts = []
         for segment in segments:
             codes, values = segment[name]
-            remap = np.fromiter((index.setdefault(v, len(index)) for v in values),
-                                dtype=np.int32, count=len(values))
-            parts.append(remap[codes])
+            parts.append(_codes_in(values, index)[codes])
         merged[name] = (np.concatenate(parts) if parts else np.zeros(0, np.int32), list(index))
     searcher._edgar_codes = merged
     return merged
