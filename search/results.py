@@ -179,10 +179,10 @@ def run(req, with_facets=True) -> Results:
     results.total = found.filings if req.grouped else found.documents
     if req.page > results.pages:
         raise PageNotFound(req.page, results.pages)
-    if with_facets:
-        results.facets = facets(found.facets)
     results.items = found.items
     attach_snippets(results.items, parsed)
+    if with_facets:  # after the snippets: an engine may still be counting them
+        results.facets = facets(found.facets)
     if results.total < 5 and parsed.has_words:
         results.suggestion = suggest(backend, parsed)
     results.seconds = time.perf_counter() - started

@@ -66,10 +66,30 @@ class ResultPage:
     # SNIPPETS_PER_FILING documents, best first, and its count of matching documents).
     # Empty when the page is past the last one.
     items: list = field(default_factory=list)
-    # {facet: [(value, count)]}: FACET_SIZE commonest values (years: every year, newest
-    # first, YEAR_FACET_SIZE of them); "company" values are CIKs. Empty values left out.
-    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)  # e.g. a company filter that found none
+
+    def __post_init__(self):
+        self._facets: dict[str, list[tuple[str, int]]] = {}
+        self._later: Callable[[], dict] | None = None
+
+    @property
+    def facets(self) -> dict[str, list[tuple[str, int]]]:
+        """{facet: [(value, count)]}: FACET_SIZE commonest values (years: every year,
+        newest first, YEAR_FACET_SIZE of them); "company" values are CIKs. Empty values
+        left out. Those still being counted (`count_later`) are waited for here."""
+        if self._later is not None:
+            later, self._later = self._later, None
+            self._facets = {**later(), **self._facets}
+        return self._facets
+
+    @facets.setter
+    def facets(self, value: dict[str, list[tuple[str, int]]]):
+        self._facets, self._later = value, None
+
+    def count_later(self, counted: Callable[[], dict]):
+        """Facets an engine is still counting (beside the page, while the caller cuts
+        its snippets): `counted()` gives them when `facets` is first read."""
+        self._later = counted
 
 
 class SearchBackend:

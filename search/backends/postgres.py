@@ -39,7 +39,8 @@ the `words` frequencies), totals, grouping by filing and paging are one SQL stat
 word is dense, when those settle it: `_tiered_page`),
 and the facets are counted meanwhile by a second statement on the process's helper
 connection, in the same snapshot (`_Helper`; in the first statement when the helper is
-busy); a page's fields are a third. Snippets stay the product's own (`search.results`).
+busy), waited for only when the caller first reads them (after cutting the page's
+snippets); a page's fields are a third. Snippets stay the product's own (`search.results`).
 """
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
@@ -1011,8 +1012,8 @@ class PostgresBackend(SearchBackend):
             if beside:
                 try:
                     cursor.execute("SELECT pg_export_snapshot()")
-                    counting = _helper.run(cursor.fetchone()[0],
-                                           *self._facet_statement(sql, names, grouped))
+                    imported, counting = _helper.run(
+                        cursor.fetchone()[0], *self._facet_statement(sql, names, grouped))
                 except BaseException:
                     _helper.release()
                     raise
@@ -1025,13 +1026,13 @@ class PostgresBackend(SearchBackend):
                 for name, other in (others or {}).items():
                     loosened = _Translation(cursor, parsed, other, [], like=sql)
                     other_counts[name] = self._facets(loosened, [name], grouped).get(name, [])
-            except BaseException:
-                if beside:  # the snapshot must outlive the helper's use of it
-                    wait([counting])
-                raise
-            if beside:
-                found.facets = _facet_values(counted, counting.result())
+            finally:
+                if beside:  # the snapshot must be the helper's before this transaction ends
+                    imported.wait()
             found.facets.update(other_counts)
+            if beside:
+                # Waited for when first read: meanwhile the caller cuts the page's snippets.
+                found.count_later(lambda: _facet_values(counted, counting.result()))
             found.messages = messages
         return found
 
@@ -1296,14 +1297,16 @@ class _Helper:
     def release(self):
         self.lock.release()
 
-    def run(self, snapshot: str, sql: str, params: list) -> Future:
-        """Start the statement in that snapshot; the future gives its one row. The
-        helper is released when it is done."""
+    def run(self, snapshot: str, sql: str, params: list) -> tuple[threading.Event, Future]:
+        """Start the statement in that snapshot: (an event set once the helper's
+        transaction holds the snapshot, after which the exporting transaction may end;
+        the future of the statement's one row). The helper is released when it is done."""
         if self.pool is None:
             self.pool = ThreadPoolExecutor(1, thread_name_prefix="search-facets")
-        future = self.pool.submit(_in_snapshot, snapshot, sql, params)
+        imported = threading.Event()
+        future = self.pool.submit(_in_snapshot, snapshot, sql, params, imported)
         future.add_done_callback(lambda _: self.release())
-        return future
+        return imported, future
 
     def close(self):
         """Close the helper's connection (its thread stays): before a database it may
@@ -1322,15 +1325,18 @@ def close_helper():
     _helper.close()
 
 
-def _in_snapshot(snapshot: str, sql: str, params: list):
+def _in_snapshot(snapshot: str, sql: str, params: list, imported: threading.Event):
     """In the helper's thread (`connection` is its own): one statement's row, read in
-    another transaction's exported snapshot."""
-    connection.close_if_unusable_or_obsolete()  # as Django does between requests
+    another transaction's exported snapshot. `imported` is set once the snapshot is
+    held (or could not be)."""
     try:
+        connection.close_if_unusable_or_obsolete()  # as Django does between requests
         with _snapshot(imported=snapshot), connection.cursor() as cursor:
+            imported.set()
             cursor.execute(sql, params)
             return cursor.fetchone()
     finally:
+        imported.set()
         if not connection.settings_dict["CONN_MAX_AGE"]:  # not kept between requests
             connection.close()
 

@@ -2,6 +2,7 @@
 totals and facet counts, whichever engine runs. And the PostgreSQL engine stays exact
 where a tsvector cannot: long documents, common words, long phrases."""
 import os
+import threading
 import zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -194,6 +195,54 @@ def test_facets_counted_beside_the_page_equal_those_counted_with_it(both, settin
     again = _outside_the_test_transaction(lambda: engine.search(
         parsed, req, sort="relevance", view=view, page=1, per_page=5))
     assert len(used) == 1 and _page_summary(again) == _page_summary(alone)
+
+
+def test_facets_counted_after_the_search_returned_are_those_of_its_snapshot(both, settings,
+                                                                          monkeypatch):
+    """The helper's facets are waited for when first read (after the snippets), so the
+    search's transaction may end before they are counted: they still count what the
+    page was ranked from, not what was written since."""
+    settings.SEARCH_BACKEND = "postgres"
+    engine = backends.get()
+    held, release = threading.Event(), threading.Event()
+    in_snapshot = postgres._in_snapshot
+    changed = "UPDATE search_entry SET form = 'CHANGED' WHERE form = '10-Q'"
+
+    class Held:
+        """The helper's `imported` event: once set, the helper waits to be released."""
+
+        def __init__(self, event):
+            self.event = event
+
+        def set(self):
+            if not self.event.is_set():
+                self.event.set()
+                held.set()
+                release.wait(30)
+
+    def helper(snapshot, sql, params, imported):
+        # A write commits after the search took its snapshot, before the helper starts.
+        connection.cursor().execute(changed)
+        return in_snapshot(snapshot, sql, params, Held(imported))
+
+    monkeypatch.setattr(postgres, "_in_snapshot", helper)
+    req = request({"q": "revenue"})
+    parsed = parse(req.q)
+    expected = _page_summary(engine.search(parsed, req, sort="relevance", view="filings",
+                                           page=1, per_page=5))
+    assert dict(expected[3]["form"]).get("10-Q")
+    try:
+        found = _outside_the_test_transaction(lambda: engine.search(
+            parsed, req, sort="relevance", view="filings", page=1, per_page=5))
+        # The search has returned and its transaction is over; the helper holds its
+        # snapshot and has not counted yet.
+        assert held.is_set()
+        release.set()
+        assert _page_summary(found) == expected
+    finally:
+        release.set()
+        _outside_the_test_transaction(lambda: connection.cursor().execute(
+            "UPDATE search_entry SET form = '10-Q' WHERE form = 'CHANGED'"))
 
 
 FILTERED = [{"q": "revenue", "form": "10-K"}, {"form": ["8-K", "10-Q"]},
