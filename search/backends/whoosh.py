@@ -31,7 +31,6 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
-from itertools import compress
 from pathlib import Path
 
 import numpy as np
@@ -576,25 +575,27 @@ def _leaders(ranked: np.ndarray, accessions: np.ndarray) -> np.ndarray:
     return ranked[np.unique(accessions[ranked], return_index=True)[1]]
 
 
+def _filings(order: np.ndarray, codes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The matches `order` (ranked) by filing: (each match's filing, as a code; where
+    each filing first appears in `order`, ascending: its best match, so the filings in
+    rank order; each filing's count of matches, in that order)."""
+    filing_of = codes["accession"][0][order]
+    _, firsts, counts = np.unique(filing_of, return_index=True, return_counts=True)
+    by_rank = np.argsort(firsts)
+    return filing_of, firsts[by_rank], counts[by_rank]
+
+
 def _page_groups(ranked: np.ndarray, filing_of: np.ndarray, firsts: np.ndarray,
                  accessions: list[str]) -> list[tuple]:
-    """(accession, its matching documents best first) for the page's filings, given by
-    where each first appears in `ranked` (`filing_of`: each match's filing code)."""
+    """(accession, its matching documents best first, their count) for the page's
+    filings, given by where each first appears in `ranked` (`filing_of`: each match's
+    filing code)."""
     wanted = filing_of[firsts]
     members: dict[int, list[int]] = {code: [] for code in wanted.tolist()}
     chosen = np.flatnonzero(np.isin(filing_of, wanted))
     for code, docnum in zip(filing_of[chosen].tolist(), ranked[chosen].tolist(), strict=True):
         members[code].append(docnum)
-    return [(accessions[code], docnums) for code, docnums in members.items()]
-
-
-def _groups(ranked: list[int], acc: list[str], accessions: list[str]) -> list[tuple]:
-    """(accession, its matching documents best first) for these filings."""
-    members: dict[str, list[int]] = {a: [] for a in accessions}
-    wanted = map(members.__contains__, map(acc.__getitem__, ranked))
-    for docnum in compress(ranked, wanted):
-        members[acc[docnum]].append(docnum)
-    return list(members.items())
+    return [(accessions[code], docnums, len(docnums)) for code, docnums in members.items()]
 
 
 def _stored_fields(reader):
@@ -623,10 +624,10 @@ def _materialize(searcher, units, scores=None, per_group=SNIPPETS_PER_FILING) ->
     stored = _stored_fields(searcher.reader())
     items = []
     for unit in units:
-        if isinstance(unit, tuple):
-            accession, docnums = unit
+        if isinstance(unit, tuple):  # (accession, its best documents first, their count)
+            accession, docnums, count = unit
             hits = [Hit(stored(d), scores.get(d, 0.0)) for d in docnums[:per_group]]
-            items.append(Group(accession, hits, len(docnums)))
+            items.append(Group(accession, hits, count))
         else:
             items.append(Hit(stored(unit), scores.get(unit, 0.0)))
     return items
@@ -785,8 +786,7 @@ class WhooshBackend(SearchBackend):
         codes = coded(s)
         # A filing's rank is its best document's: its first appearance in `ranked`.
         order = np.fromiter(ranked, np.int64, len(ranked))
-        filing_of = codes["accession"][0][order]  # each match's filing, as a code
-        firsts = np.sort(np.unique(filing_of, return_index=True)[1])
+        filing_of, firsts, _ = _filings(order, codes)
         grouped = view == "filings"
         found = ResultPage(documents=len(ranked), filings=len(firsts), messages=messages)
         names = facet_names(facets)
@@ -817,13 +817,19 @@ class WhooshBackend(SearchBackend):
 
     def iter_results(self, parsed, filters, *, sort, view, batch=500):
         # Memory holds the list of matching document numbers, never every result's fields.
-        s, cols, ranked, _ = self._run(parsed, filters, sort, [])
+        s, _cols, ranked, _ = self._run(parsed, filters, sort, [])
         units = ranked
         if view == "filings":
-            acc = cols["accession"]
-            units = _groups(ranked, acc, list(dict.fromkeys(map(acc.__getitem__, ranked))))
-        # A Group holds its best document alone, as the interface promises: an export
-        # reads one document's fields per filing, not the page's SNIPPETS_PER_FILING.
+            # A Group holds its best document alone, as the interface promises: an
+            # export reads one document's fields per filing, not the page's
+            # SNIPPETS_PER_FILING.
+            codes = coded(s)
+            order = np.fromiter(ranked, np.int64, len(ranked))
+            filing_of, firsts, counts = _filings(order, codes)
+            accessions = codes["accession"][1]
+            units = [(accessions[code], [docnum], count) for code, docnum, count in zip(
+                filing_of[firsts].tolist(), order[firsts].tolist(), counts.tolist(),
+                strict=True)]
         for start in range(0, len(units), batch):
             yield from _materialize(s, units[start : start + batch], per_group=1)
 

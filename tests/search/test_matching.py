@@ -319,9 +319,9 @@ def test_a_check_says_when_the_index_lacks_the_body_counts(db, settings):
 
 
 def test_a_pages_filings_and_their_documents_come_from_the_ranking_as_before():
-    # The Whoosh engine groups a page's matches by filing with numpy (each match's
-    # filing as a code): the same filings, in rank order, each with its matches best
-    # first, as grouping the ranked list itself; and as many filings.
+    # The Whoosh engine groups matches by filing with numpy (each match's filing as a
+    # code), for a page and for an export: the same filings, in rank order, each with
+    # its matches best first and their count, as grouping the ranked list itself.
     import random
 
     import numpy as np
@@ -333,17 +333,20 @@ def test_a_pages_filings_and_their_documents_come_from_the_ranking_as_before():
         filing = [rng.randrange(len(names)) for _ in range(size)]  # by docnum
         ranked = rng.sample(range(size), size)
         per_page, page = rng.choice([1, 2, 5, 20]), rng.randint(1, 4)
+        members: dict[str, list[int]] = {}
+        for docnum in ranked:
+            members.setdefault(names[filing[docnum]], []).append(docnum)
+        grouped = [(accession, docnums, len(docnums))
+                   for accession, docnums in members.items()]
         order = np.array(ranked, dtype=np.int64)
-        filing_of = np.array(filing, dtype=np.int32)[order]
-        firsts = np.sort(np.unique(filing_of, return_index=True)[1])
-        accessions = [names[filing[d]] for d in ranked]
-        filings = list(dict.fromkeys(accessions))
+        codes = {"accession": (np.array(filing, dtype=np.int32), names)}
+        filing_of, firsts, counts = whoosh._filings(order, codes)
+        assert [(names[c], d, n) for c, d, n in zip(
+            filing_of[firsts].tolist(), order[firsts].tolist(), counts.tolist(),
+            strict=True)] == [(a, d[0], n) for a, d, n in grouped]
         start = (page - 1) * per_page
-        expected = whoosh._groups(ranked, [names[f] for f in filing],
-                                  filings[start : start + per_page])
-        assert len(firsts) == len(filings)
         assert whoosh._page_groups(order, filing_of, firsts[start : start + per_page],
-                                   names) == expected
+                                   names) == grouped[start : start + per_page]
 
 
 def test_field_lengths_read_at_once_are_whooshs_per_document_lengths(corpus):
