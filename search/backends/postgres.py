@@ -430,7 +430,7 @@ class _Translation:
                                     "c.field = %s AND c.words @@ %s::tsquery", [field, query])
                 self.found[field, query] = {row[0] for row in self.cursor.fetchall()}
             found = self.found[field, query].union(confirmed)
-            return "e.id = ANY(%s::bigint[])", [sorted(found)]
+            return "e.id = ANY(%s::bigint[])", [_id_array(sorted(found))]
         parts = []
         if query is not None:
             # Per candidate, its own chunks, first match wins (OFFSET 0 keeps PostgreSQL
@@ -441,7 +441,7 @@ class _Translation:
                 [needed, field, query],
             ))
         if confirmed:
-            parts.append(("e.id = ANY(%s::bigint[])", [confirmed]))
+            parts.append(("e.id = ANY(%s::bigint[])", [_id_array(confirmed)]))
         return _all(parts, " OR ", "FALSE")
 
     def _phrase(self, phrase: list[str], field: str) -> str:
@@ -649,13 +649,22 @@ def _positions(cursor, entries: list[int], field: str, lexemes: list[str]) -> di
     cursor.execute(
         "SELECT c.entry_id, c.start, u.lexeme, u.positions FROM search_chunk c, "
         "unnest(c.words) u WHERE c.entry_id = ANY(%s::bigint[]) AND c.field = %s "
-        "AND u.lexeme = ANY(%s::text[])", [entries, field, list(set(lexemes))])
+        "AND u.lexeme = ANY(%s::text[])", [_id_array(entries), field, list(set(lexemes))])
     found: dict[int, dict[str, set]] = {}
     for entry_id, start, word, positions in cursor.fetchall():
         found.setdefault(entry_id, {}).setdefault(word, set()).update(
             start + p - 1 for p in positions
         )
     return {e: {w: sorted(p) for w, p in ws.items()} for e, ws in found.items()}
+
+
+def _id_array(ids: Iterable[int]) -> str:
+    """Entry ids as a PostgreSQL array literal, for a `%s::bigint[]` parameter. A list
+    is bound one element at a time in Python each time a statement is sent (8.8 ms
+    for a phrase's 9,250 matches, sent to the page's statement and to the facets'),
+    the literal in one join (0.9 ms). Each id goes through `int`: nothing else can
+    reach the statement."""
+    return "{" + ",".join(map(str, map(int, ids))) + "}"
 
 
 def _consecutive(lists: list[list[int]]) -> bool:
@@ -771,7 +780,7 @@ def _groups(cursor, items) -> list[Group]:
 
 def _hits(cursor, ids: list[int], scores: dict[int, float]) -> dict[int, Hit]:
     cursor.execute(f"SELECT {_FIELDS} FROM search_entry e WHERE e.id = ANY(%s::bigint[])",
-                   [ids])
+                   [_id_array(ids)])
     hits = {}
     for (entry_id, accession, sequence, pk, form, doc_type, filename, description, filed,
          period, cik, parties, sic, state_inc, state_loc, item, file_number,

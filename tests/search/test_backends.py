@@ -342,6 +342,19 @@ def on_postgres(db):
         pytest.skip("the PostgreSQL engine needs PostgreSQL (set DATABASE_URL)")
 
 
+def test_entry_ids_go_to_the_server_as_one_array_literal(on_postgres):
+    # A phrase's thousands of matching entries are sent as one literal, not bound one
+    # element at a time; each id is an int, so nothing else reaches the statement.
+    ids = [2**40, 7, 1, 9_250]
+    assert postgres._id_array(ids) == "{1099511627776,7,1,9250}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::bigint[], %s::bigint[]",
+                       [postgres._id_array(ids), postgres._id_array([])])
+        assert cursor.fetchone() == (ids, [])
+    with pytest.raises(ValueError):
+        postgres._id_array([1, "2}, {3"])
+
+
 FILLER = "the board of directors of the company reviewed the state of the business. "
 
 
