@@ -10,7 +10,8 @@ Read side: `search()` answers one results page, `iter_results()` streams every r
 (CSV, feeds), `doc_frequency()` serves "did you mean". They take the parsed query
 (`search.query.ParsedQuery`, never a string: each engine translates the AST itself) and
 the filters (`search.filters.SearchRequest`), and return plain domain objects
-(`search.results.Hit` and `Group`, and `ResultPage` below), never an engine's own types.
+(`search.results.Hit` and `Group`, and `ResultPage` below, whose facets an engine may
+still be counting), never an engine's own types.
 What every engine must agree on: the set of matching entries, hence every total and
 facet count, is the same whichever engine runs; only the order of equally relevant
 results, and scores, may differ. `search.results` assembles pages (snippets, facet
@@ -58,7 +59,9 @@ def doc_type_family(doc_type: str) -> str:
 
 @dataclass
 class ResultPage:
-    """What an engine answers for one page of a search."""
+    """What an engine answers for one page of a search. Its facets may still be being
+    counted when it is returned (`count_later`); they are not among the fields a
+    ResultPage compares or prints."""
 
     documents: int  # every matching entry
     filings: int  # the distinct filings among them
@@ -78,8 +81,8 @@ class ResultPage:
         newest first, YEAR_FACET_SIZE of them); "company" values are CIKs. Empty values
         left out. Those still being counted (`count_later`) are waited for here."""
         if self._later is not None:
-            later, self._later = self._later, None
-            self._facets = {**later(), **self._facets}
+            self._facets = {**self._later(), **self._facets}  # raises again if it failed
+            self._later = None
         return self._facets
 
     @facets.setter

@@ -1314,7 +1314,8 @@ class _Helper:
             self.pool = ThreadPoolExecutor(1, thread_name_prefix="search-facets")
         imported = threading.Event()
         future = self.pool.submit(_in_snapshot, snapshot, sql, params, imported)
-        future.add_done_callback(lambda _: self.release())
+        # Set when it ends, whatever happened: the search never waits on it for ever.
+        future.add_done_callback(lambda _: (imported.set(), self.release()))
         return imported, future
 
     def close(self):

@@ -585,6 +585,15 @@ def _filings(order: np.ndarray, codes) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return filing_of, firsts[by_rank], counts[by_rank]
 
 
+def _leading_groups(order: np.ndarray, codes) -> list[tuple]:
+    """(accession, [its best match], its count of matches) of every filing among the
+    matches `order` (ranked), in rank order."""
+    filing_of, firsts, counts = _filings(order, codes)
+    accessions = codes["accession"][1]
+    return [(accessions[code], [docnum], count) for code, docnum, count in zip(
+        filing_of[firsts].tolist(), order[firsts].tolist(), counts.tolist(), strict=True)]
+
+
 def _page_groups(ranked: np.ndarray, filing_of: np.ndarray, firsts: np.ndarray,
                  accessions: list[str]) -> list[tuple]:
     """(accession, its matching documents best first, their count) for the page's
@@ -823,13 +832,7 @@ class WhooshBackend(SearchBackend):
             # A Group holds its best document alone, as the interface promises: an
             # export reads one document's fields per filing, not the page's
             # SNIPPETS_PER_FILING.
-            codes = coded(s)
-            order = np.fromiter(ranked, np.int64, len(ranked))
-            filing_of, firsts, counts = _filings(order, codes)
-            accessions = codes["accession"][1]
-            units = [(accessions[code], [docnum], count) for code, docnum, count in zip(
-                filing_of[firsts].tolist(), order[firsts].tolist(), counts.tolist(),
-                strict=True)]
+            units = _leading_groups(np.fromiter(ranked, np.int64, len(ranked)), coded(s))
         for start in range(0, len(units), batch):
             yield from _materialize(s, units[start : start + batch], per_group=1)
 

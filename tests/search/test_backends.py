@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from filings.models import Document, Filing
 from search import backends
 from search.backends import postgres
+from search.backends.base import ResultPage
 from search.filters import SearchRequest
 from search.index import GRAM_SEPARATOR, common_grams
 from search.query import highlight_pattern, parse
@@ -218,7 +219,8 @@ def test_facets_counted_after_the_search_returned_are_those_of_its_snapshot(both
             if not self.event.is_set():
                 self.event.set()
                 held.set()
-                release.wait(30)
+                if not release.wait(10):
+                    raise AssertionError("the search waited for its facets to be counted")
 
     def helper(snapshot, sql, params, imported):
         # A write commits after the search took its snapshot, before the helper starts.
@@ -236,13 +238,33 @@ def test_facets_counted_after_the_search_returned_are_those_of_its_snapshot(both
             parsed, req, sort="relevance", view="filings", page=1, per_page=5))
         # The search has returned and its transaction is over; the helper holds its
         # snapshot and has not counted yet.
-        assert held.is_set()
+        assert held.is_set() and postgres._helper.lock.locked()
         release.set()
         assert _page_summary(found) == expected
     finally:
         release.set()
         _outside_the_test_transaction(lambda: connection.cursor().execute(
             "UPDATE search_entry SET form = '10-Q' WHERE form = 'CHANGED'"))
+
+
+def test_facets_counted_later_are_waited_for_when_read_and_a_failure_stays_one():
+    page = ResultPage(documents=3, filings=2)
+    page.facets["form"] = [("10-K", 1)]  # a filtered facet's other values, with the page
+    calls = []
+    page.count_later(lambda: calls.append(1) or {"form": [("8-K", 2)], "year": [("2001", 2)]})
+    assert not calls
+    assert page.facets == {"form": [("10-K", 1)], "year": [("2001", 2)]}
+    assert page.facets == {"form": [("10-K", 1)], "year": [("2001", 2)]} and calls == [1]
+
+    def failed():
+        raise RuntimeError("the helper's connection was lost")
+
+    page.count_later(failed)
+    for _ in range(2):  # never read back as merely the page's own facets
+        with pytest.raises(RuntimeError):
+            _ = page.facets
+    page.facets = {}
+    assert page.facets == {}
 
 
 FILTERED = [{"q": "revenue", "form": "10-K"}, {"form": ["8-K", "10-Q"]},
