@@ -1338,7 +1338,7 @@ def close_helper():
 def _in_snapshot(snapshot: str, sql: str, params: list, imported: threading.Event):
     """In the helper's thread (`connection` is its own): one statement's row, read in
     another transaction's exported snapshot. `imported` is set once the snapshot is
-    held (or could not be)."""
+    held (and, by `_Helper.run`, when this ends, whether it got that far or not)."""
     try:
         connection.close_if_unusable_or_obsolete()  # as Django does between requests
         with _snapshot(imported=snapshot), connection.cursor() as cursor:
@@ -1346,7 +1346,6 @@ def _in_snapshot(snapshot: str, sql: str, params: list, imported: threading.Even
             cursor.execute(sql, params)
             return cursor.fetchone()
     finally:
-        imported.set()
         if not connection.settings_dict["CONN_MAX_AGE"]:  # not kept between requests
             connection.close()
 

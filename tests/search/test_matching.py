@@ -342,6 +342,7 @@ def test_a_pages_filings_and_their_documents_come_from_the_ranking_as_before():
         codes = {"accession": (np.array(filing, dtype=np.int32), names)}
         assert whoosh._leading_groups(order, codes) == [(a, d[:1], n) for a, d, n in grouped]
         filing_of, firsts, _ = whoosh._filings(order, codes)
+        assert len(firsts) == len(grouped)
         start = (page - 1) * per_page
         assert whoosh._page_groups(order, filing_of, firsts[start : start + per_page],
                                    names) == grouped[start : start + per_page]
