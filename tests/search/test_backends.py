@@ -7,6 +7,7 @@ import zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
@@ -375,6 +376,12 @@ def test_entry_ids_go_to_the_server_as_one_array_literal(on_postgres):
         assert cursor.fetchone() == (ids, [])
     with pytest.raises(ValueError):
         postgres._id_array([1, "2}, {3"])
+    # Kept frequencies (-1: not kept) go as one literal too, made from a table.
+    frequencies = np.array([-1, 0, 32, 7], np.int16)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::int2[], %s::int2[]", [
+            postgres._int_array(frequencies), postgres._int_array(frequencies[:0])])
+        assert cursor.fetchone() == ([-1, 0, 32, 7], [])
 
 
 FILLER = "the board of directors of the company reviewed the state of the business. "
@@ -702,6 +709,85 @@ def test_ranking_reads_a_words_bucket_and_scores_as_the_whole_vector_does(both):
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM search_tf")  # as entries written before the table
     assert [_ranked(params) for params in queries] == from_buckets
+
+
+KEPT_QUERIES = [{"q": '"results of operations"'}, {"q": '"net sales"'},
+                {"q": '"stock option"~5'}, {"q": '"net sales" OR revenue'}]
+
+
+def _partition_reads(statements) -> int:
+    return sum("FROM search_tf t WHERE t.bucket" in sql for sql in statements)
+
+
+def _keeping(monkeypatch, keep: bool):
+    """Whether this process keeps the frequencies of the searched words (however few
+    the entries in the package's corpus), starting with none kept."""
+    postgres._kept.clear()
+    monkeypatch.setattr(postgres, "KEPT_LEAST", 0 if keep else 10**9)
+    monkeypatch.setattr(postgres, "KEPT_SHARE", 0 if keep else 1)
+
+
+def test_a_phrases_matches_are_ranked_from_kept_frequencies_as_from_the_table(
+        both, settings, monkeypatch):
+    settings.SEARCH_BACKEND = "postgres"
+    _keeping(monkeypatch, False)
+    looked_up = [_ranked(params) for params in KEPT_QUERIES]
+    assert all(looked_up) and postgres._kept._bytes == 0
+    _keeping(monkeypatch, True)
+    statements = []
+
+    def keep(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        assert [_ranked(params) for params in KEPT_QUERIES] == looked_up
+    # Each word's partition read once, whatever the queries that rank it.
+    words = {"results", "of", "operations", "net", "sales", "stock", "option", "revenue"}
+    assert _partition_reads(statements) == len(words) == len(postgres._kept._words)
+    assert any("LEFT JOIN unnest(" in sql for sql in statements)
+    statements.clear()
+    with connection.cursor() as cursor:  # from now on, only what was kept can rank them
+        cursor.execute("UPDATE search_tf SET words = ''")
+    with connection.execute_wrapper(keep):  # (the OR's other matches are looked up)
+        assert [_ranked(params) for params in KEPT_QUERIES[:3]] == looked_up[:3]
+    assert _partition_reads(statements) == 0
+    # Another table (a new database, a truncated one) forgets them.
+    postgres._kept.table(("another", 1))
+    assert not postgres._kept._words and postgres._kept._bytes == 0
+
+
+def test_an_entry_written_after_the_frequencies_were_kept_is_looked_up(
+        on_postgres, ingest_paths, settings, monkeypatch):
+    settings.SEARCH_BACKEND = "postgres"
+    accession = long_filing(ingest_paths, "results of operations " * 3 + "operations")
+    _keeping(monkeypatch, True)
+    before = _ranked({"q": '"results of operations"'})
+    assert accession in {row[0] for row in before} and "results" in postgres._kept._words
+    postgres.PostgresBackend().update_filings([accession])  # new entries, not kept
+    monkeypatch.setattr(postgres, "KEPT_LEAST", 10**9)  # and the words not read again
+    kept = _ranked({"q": '"results of operations"'})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM search_entry WHERE accession = %s", [accession])
+        new = np.array(sorted(row[0] for row in cursor.fetchall()), np.int64)
+    assert (postgres._kept._among(postgres._kept._words["results"], new) == -1).all()
+    assert kept == before
+    _keeping(monkeypatch, False)
+    assert _ranked({"q": '"results of operations"'}) == before
+
+
+def test_kept_frequencies_stay_within_their_bytes(on_postgres, ingest_paths, monkeypatch):
+    long_filing(ingest_paths, "alpha beta gamma")
+    monkeypatch.setattr(postgres, "KEPT_LEAST", 0)
+    monkeypatch.setattr(postgres, "KEPT_SHARE", 0)
+    kept = postgres._KeptFrequencies()
+    entries = np.array([0], np.int64)
+    with connection.cursor() as cursor:
+        assert kept.frequencies(cursor, "alpha", entries, 1, 1).tolist() == [-1]
+        kept.budget = 2 * kept._bytes - 1  # room for one word's
+        for word in ["beta", "gamma"]:
+            assert kept.frequencies(cursor, word, entries, 1, 1) is not None
+    assert list(kept._words) == ["gamma"] and 0 < kept._bytes <= kept.budget
 
 
 def test_flush_leaves_no_entries_behind(on_postgres, ingest_paths):
