@@ -34,7 +34,9 @@ Three tables, made by the `search` app's migrations (on PostgreSQL only):
   with which set of common words an entry was written (migration 0011).
 
 Reading: the query's AST and the filters become one SQL condition; ranking (BM25 over
-the `words` frequencies), totals, grouping by filing and paging are one SQL statement
+the `words` frequencies; for a phrase's or a proximity's matches, a common word's are
+those the process keeps, `_KeptFrequencies`), totals, grouping by filing and paging are
+one SQL statement
 (or, for a first page by relevance, a few that score only the entries where a searched
 word is dense, when those settle it: `_tiered_page`),
 and the facets are counted meanwhile by a second statement on the process's helper
@@ -580,16 +582,18 @@ class _Translation:
         # and a common word's frequencies in them may be kept by this process.
         if len(self.listed) == 1:
             found, literal = np.array(self.listed[0][0], np.int64), self.listed[0][1]
-        else:
+        elif self.listed:
             found = np.unique(np.fromiter(
                 itertools.chain.from_iterable(ids for ids, _ in self.listed), np.int64))
             literal = _id_array(found.tolist())
+        else:
+            found, literal = np.empty(0, np.int64), "{}"
         kept = []
         for n, (term, df) in enumerate(zip(terms, frequencies, strict=True)):
             idf = math.log(total / (df + 1)) + 1 if total else 1.0
             self.weights.append((term, idf, df))
             if term.endswith(":*"):  # a prefix: its words lie in every bucket
-                rank = whole
+                tf = _tf(whole)
                 params.append(term)
             else:
                 # The word's bucket; in an entry written before migration 0013, its old
@@ -597,17 +601,15 @@ class _Translation:
                 # existed) is ranked from its whole vector. All give the same figure.
                 lookup = ("(SELECT ts_rank('{1,1,1,1}', t.words, %s::tsquery, 0) FROM "
                           "search_tf t WHERE t.entry_id = e.id AND t.bucket = %s)")
-                rank = f"coalesce({lookup}, {lookup}, {whole})"
+                tf = _tf(f"coalesce({lookup}, {lookup}, {whole})")
                 word = term[1:-1]
                 params += [term, bucket(word), term, old_bucket(word), term]
-                known = _kept.frequencies(self.cursor, word, found, df, total)
+                known = (_kept.frequencies(self.cursor, word, found, df, total)
+                         if self.listed else None)
                 if known is not None:  # -1: not kept, looked up as above
                     kept.append((n, known))
-                    columns.append(f"coalesce(nullif(k.t{n}, -1)::float8, {_tf(rank)}) AS t{n}")
-                    score.append(f"{idf!r}::float8 * t{n} * {K1 + 1!r}::float8 / "
-                                 f"(t{n} + {norm})")
-                    continue
-            columns.append(_tf(rank) + f" AS t{n}")
+                    tf = f"coalesce(nullif(k.t{n}, -1)::float8, {tf})"
+            columns.append(f"{tf} AS t{n}")
             score.append(f"{idf!r}::float8 * t{n} * {K1 + 1!r}::float8 / (t{n} + {norm})")
         join: Part = ("", [])
         if kept:
