@@ -34,8 +34,9 @@ Three tables, made by the `search` app's migrations (on PostgreSQL only):
   with which set of common words an entry was written (migration 0011).
 
 Reading: the query's AST and the filters become one SQL condition; ranking (BM25 over
-the `words` frequencies; for a phrase's or a proximity's matches, a common word's are
-those the process keeps, `_KeptFrequencies`), totals, grouping by filing and paging are
+the `words` frequencies; for a phrase's or a proximity's matches found in the RUM index,
+a common word's are those the process keeps, `_KeptFrequencies`), totals, grouping by
+filing and paging are
 one SQL statement
 (or, for a first page by relevance, a few that score only the entries where a searched
 word is dense, when those settle it: `_tiered_page`),
@@ -344,12 +345,14 @@ class _Translation:
                            f"{RUM_READY}, {GRAMS_READY}, {TIERS_READY}")
             self.incomplete, self.rum, self.grams, self.tiered = cursor.fetchone()
             self.found: dict[tuple[str, str], set[int]] = {}  # RUM lookups, by tsquery
-        # The entries each phrase or proximity holds in, as found (`_positional`): ids in
-        # order, and as the literal sent in the condition.
+        # The entries each phrase or proximity of the body holds in, as found in the RUM
+        # index (`_positional`; not those of one excluded): ids in order, and as the
+        # literal sent in the condition.
         self.listed: list[tuple[list[int], str]] = []
+        self.excluding = False
         self.filter = self._filters()
         self.condition = _all([self.filter, self._query()], " AND ", "TRUE")
-        self.scored: tuple[Part, str] | None = None
+        self.scored: tuple[Part, str, Part] | None = None
         self.weights: list[tuple[str, float, int]] = []  # (term, idf, df), once scored
         self.collection = (0, 1.0)  # (entries, average length), once scored
 
@@ -360,7 +363,9 @@ class _Translation:
         if parsed.is_empty:
             return None
         groups = [_all([self._clause(c) for c in g], " OR ", "FALSE") for g in parsed.groups]
+        self.excluding = True  # an excluded phrase's entries are not the ones ranked
         excluded = [self._clause(c) for c in parsed.excluded]
+        self.excluding = False
         parts = groups + [(f"NOT ({sql})", params) for sql, params in excluded]
         return _all(parts, " AND ", "TRUE")
 
@@ -437,8 +442,10 @@ class _Translation:
                                     "c.field = %s AND c.words @@ %s::tsquery", [field, query])
                 self.found[field, query] = {row[0] for row in self.cursor.fetchall()}
             found = sorted(self.found[field, query].union(confirmed))
-            self.listed.append((found, _id_array(found)))
-            return "e.id = ANY(%s::bigint[])", [self.listed[-1][1]]
+            literal = _id_array(found)
+            if field == "b" and not self.excluding:
+                self.listed.append((found, literal))
+            return "e.id = ANY(%s::bigint[])", [literal]
         parts = []
         if query is not None:
             # Per candidate, its own chunks, first match wins (OFFSET 0 keeps PostgreSQL
@@ -789,7 +796,9 @@ class _KeptFrequencies:
     again. (So is an entry whose words are not in the partition: written before
     migration 0013, or too long for `search_tf`; it is never read again for those.)
     All is forgotten when the table is another (`table`: a test's new database, a
-    truncated table), and the least recently used word past KEPT_BYTES."""
+    truncated table), and the least recently used word past KEPT_BYTES. (Ids used twice
+    in one table, by a sequence set back without a truncation, would need
+    `cursor_stats_reset()` in every process; nothing in the product does that.)"""
 
     def __init__(self, budget: int = KEPT_BYTES):
         self.budget = budget
