@@ -595,6 +595,13 @@ class _Translation:
             literal = _id_array(found.tolist())
         else:
             found, literal = np.empty(0, np.int64), "{}"
+        # An entry without `search_tf` rows is ranked from its whole vector, read by id:
+        # naming `e.words` would make every match's row be read from the table, where
+        # the columns a ranking needs (id, accession, length) are all in a covering index
+        # (`search_entry_form`), which a phrase's matches, listed by id, are then read
+        # from alone ("results of operations" at 50k documents: 38 -> 28 ms).
+        stored = ("(SELECT ts_rank('{1,1,1,1}', x.words, %s::tsquery, 0) FROM search_entry x "
+                  "WHERE x.id = e.id)")
         kept = []
         for n, (term, df) in enumerate(zip(terms, frequencies, strict=True)):
             idf = math.log(total / (df + 1)) + 1 if total else 1.0
@@ -608,7 +615,7 @@ class _Translation:
                 # existed) is ranked from its whole vector. All give the same figure.
                 lookup = ("(SELECT ts_rank('{1,1,1,1}', t.words, %s::tsquery, 0) FROM "
                           "search_tf t WHERE t.entry_id = e.id AND t.bucket = %s)")
-                tf = _tf(f"coalesce({lookup}, {lookup}, {whole})")
+                tf = _tf(f"coalesce({lookup}, {lookup}, {stored})")
                 word = term[1:-1]
                 params += [term, bucket(word), term, old_bucket(word), term]
                 known = (_kept.frequencies(self.cursor, word, found, df, total)

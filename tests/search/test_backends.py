@@ -2,6 +2,7 @@
 totals and facet counts, whichever engine runs. And the PostgreSQL engine stays exact
 where a tsvector cannot: long documents, common words, long phrases."""
 import os
+import re
 import threading
 import zlib
 from collections import Counter
@@ -654,10 +655,9 @@ def _ranked(params) -> list[tuple]:
     return [(h.accession, h.sequence, round(h.score, 9)) for h in page.items]
 
 
-def test_ranking_arithmetic_is_float8_not_numeric(both, settings):
-    # An untyped constant with a decimal point is `numeric` in PostgreSQL, and `numeric`
-    # arithmetic on every match's length was a tenth of a common word's search.
-    settings.SEARCH_BACKEND = "postgres"
+def _ranking_plan(params) -> str:
+    """EXPLAIN (VERBOSE) of the statement that ranks a search's matches (its facets
+    counted apart, as outside a transaction)."""
     statements = []
 
     def keep(execute, sql, params, many, context):
@@ -665,14 +665,44 @@ def test_ranking_arithmetic_is_float8_not_numeric(both, settings):
             statements.append((sql, params))
         return execute(sql, params, many, context)
 
+    req = request(params)
     with connection.execute_wrapper(keep):
-        assert _ranked({"q": "net sales"})
+        assert backends.get().search(parse(req.q), req, sort="relevance", view="documents",
+                                     page=1, per_page=1000, facets=False).items
     sql, params = statements[-1]
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (VERBOSE) " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_ranking_arithmetic_is_float8_not_numeric(both, settings):
+    # An untyped constant with a decimal point is `numeric` in PostgreSQL, and `numeric`
+    # arithmetic on every match's length was a tenth of a common word's search.
+    settings.SEARCH_BACKEND = "postgres"
+    plan = _ranking_plan({"q": "net sales"})
     assert "ts_rank" in plan and "length" in plan
     assert "numeric" not in plan
+
+
+@pytest.mark.parametrize("q", ["net sales", '"results of operations"', '"stock option"~5'])
+def test_the_matches_are_read_for_ranking_with_the_covering_indexs_columns_only(both,
+                                                                               settings, q):
+    # Every column the ranking reads of a match is in search_entry_form (form) INCLUDE
+    # (accession, id, length): matches listed by id (a phrase found in the RUM index)
+    # can then be read from that index without their rows. The whole vector, for an
+    # entry without search_tf rows, is read by id where it is needed.
+    settings.SEARCH_BACKEND = "postgres"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_indexdef(to_regclass('search_entry_form'))")
+        assert cursor.fetchone()[0].endswith("(form) INCLUDE (accession, id, length)")
+    lines = _ranking_plan({"q": q}).splitlines()
+    read = []
+    for n, line in enumerate(lines):
+        scan = re.search(r" on public\.search_entry (\w+)\b", line)
+        if scan and not re.fullmatch(r"x(_\d+)?", scan[1]):  # x: a whole vector, by id
+            (output,) = [v for v in lines[n + 1 :] if v.strip().startswith("Output:")][:1]
+            read.append(set(re.findall(rf"\b{scan[1]}\.(\w+)", output)))
+    assert read and all(columns <= {"id", "accession", "length"} for columns in read), read
 
 
 def test_ranking_reads_a_words_bucket_and_scores_as_the_whole_vector_does(both):
