@@ -36,11 +36,9 @@ Three tables, made by the `search` app's migrations (on PostgreSQL only):
 Reading: the query's AST and the filters become one SQL condition; ranking (BM25 over
 the `words` frequencies; for a phrase's or a proximity's matches found in the RUM index,
 a common word's are those the process keeps, `_KeptFrequencies`), totals, grouping by
-filing and paging are
-one SQL statement
-(or, for a first page by relevance, a few that score only the entries where a searched
-word is dense, when those settle it: `_tiered_page`),
-and the facets are counted meanwhile by a second statement on the process's helper
+filing and paging are one SQL statement (or, for a first page by relevance, a few that
+score only the entries where a searched word is dense, when those settle it:
+`_tiered_page`), and the facets are counted meanwhile by a second statement on the process's helper
 connection, in the same snapshot (`_Helper`; in the first statement when the helper is
 busy), waited for only when the caller first reads them (after cutting the page's
 snippets); a page's fields are a third. Snippets stay the product's own (`search.results`).
@@ -311,6 +309,12 @@ def _all(parts: list[Part], glue: str, empty: str) -> Part:
     if len(parts) == 1:
         return parts[0]
     return "(" + glue.join(p[0] for p in parts) + ")", [v for p in parts for v in p[1]]
+
+
+def _rank(vector: str) -> str:
+    """`ts_rank` of a word (the tsquery, a parameter) in `vector`, with unit weights:
+    what `_tf` turns back into the word's frequency."""
+    return f"ts_rank('{{1,1,1,1}}', {vector}, %s::tsquery, 0)"
 
 
 def _tf(rank: str) -> str:
@@ -584,37 +588,33 @@ class _Translation:
         norm = (f"({K1!r}::float8 * ({1 - B!r}::float8 + {B!r}::float8 * length / "
                 f"{self.collection[1]!r}::float8))")
         columns, score, params = [], [], []
-        whole = "ts_rank('{1,1,1,1}', e.words, %s::tsquery, 0)"
         # The entries a phrase or a proximity found (`_positional`): they hold its words,
         # and a common word's frequencies in them may be kept by this process.
         if len(self.listed) == 1:
             found, literal = np.array(self.listed[0][0], np.int64), self.listed[0][1]
-        elif self.listed:
+        else:
             found = np.unique(np.fromiter(
                 itertools.chain.from_iterable(ids for ids, _ in self.listed), np.int64))
             literal = _id_array(found.tolist())
-        else:
-            found, literal = np.empty(0, np.int64), "{}"
         # An entry without `search_tf` rows is ranked from its whole vector, read by id:
         # naming `e.words` would make every match's row be read from the table, where
         # the columns a ranking needs (id, accession, length) are all in a covering index
         # (`search_entry_form`), which a phrase's matches, listed by id, are then read
         # from alone ("results of operations" at 50k documents: 38 -> 28 ms).
-        stored = ("(SELECT ts_rank('{1,1,1,1}', x.words, %s::tsquery, 0) FROM search_entry x "
-                  "WHERE x.id = e.id)")
+        stored = f"(SELECT {_rank('x.words')} FROM search_entry x WHERE x.id = e.id)"
         kept = []
         for n, (term, df) in enumerate(zip(terms, frequencies, strict=True)):
             idf = math.log(total / (df + 1)) + 1 if total else 1.0
             self.weights.append((term, idf, df))
             if term.endswith(":*"):  # a prefix: its words lie in every bucket
-                tf = _tf(whole)
+                tf = _tf(_rank("e.words"))
                 params.append(term)
             else:
                 # The word's bucket; in an entry written before migration 0013, its old
                 # bucket; an entry without search_tf rows (written before the table
                 # existed) is ranked from its whole vector. All give the same figure.
-                lookup = ("(SELECT ts_rank('{1,1,1,1}', t.words, %s::tsquery, 0) FROM "
-                          "search_tf t WHERE t.entry_id = e.id AND t.bucket = %s)")
+                lookup = (f"(SELECT {_rank('t.words')} FROM search_tf t "
+                          "WHERE t.entry_id = e.id AND t.bucket = %s)")
                 tf = _tf(f"coalesce({lookup}, {lookup}, {stored})")
                 word = term[1:-1]
                 params += [term, bucket(word), term, old_bucket(word), term]
@@ -762,7 +762,8 @@ def _frequencies(cursor, terms: list[str]) -> list[int]:
     """Each term's document frequency (BM25's idf), remembered while no entry is written
     (entries only ever get new, higher ids; a removal alone moves a figure by what it
     removed) and for at most as long as `_statistics` keeps the collection's size:
-    counting a common word's matches cost a tenth of its search at 50k documents."""
+    counting a common word's matches cost a tenth of its search at 50k documents. The
+    same look at the table tells `_kept` which table it is (another forgets all)."""
     global _frequency_newest
     cursor.execute("SELECT coalesce(max(id), 0), current_database(), "
                    "pg_relation_filenode('search_entry') FROM search_entry")
@@ -858,7 +859,7 @@ class _KeptFrequencies:
     def _read(self, cursor, word: str) -> tuple[np.ndarray, np.ndarray, int]:
         """The word's partition read whole: its entries and frequencies, kept."""
         term = quoted(word)
-        tf = _tf("ts_rank('{1,1,1,1}', t.words, %s::tsquery, 0)")
+        tf = _tf(_rank("t.words"))
         # As two strings of binary numbers, turned into arrays at once, not a row at a time
         # (as text, sorted by the server and parsed here, it took twice as long). Both
         # aggregates read the rows in the same order, the scan's: sorted here.
